@@ -50,6 +50,6 @@ function readInt(env: Env, name: string, fallback: number): number {
   return value;
 }
 
-export function trimSlash(url: string): string {
+function trimSlash(url: string): string {
   return url.replace(/\/+$/, "");
 }

@@ -1,21 +1,34 @@
 // Starts the actors host: reads the environment, opens the warehouse pool, serves until SIGINT / SIGTERM.
+import { Client, Receiver } from "@upstash/qstash";
+import { Redis } from "@upstash/redis";
 import postgres from "postgres";
-import { readActorsConfig, trimSlash } from "./config.ts";
-import { createActorsApp } from "./host.ts";
+import { readActorsConfig } from "./config.ts";
+import { serveActors } from "./host.ts";
+import { actors } from "./registry.ts";
 
 const config = readActorsConfig();
 const sql = postgres(config.databaseUrl, { max: config.dbPoolMax, connect_timeout: 5, onnotice: () => {} });
-const app = createActorsApp({ sql });
 
-const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch });
-const listenUrl = trimSlash(server.url.href);
-console.log(`actors ready ${listenUrl}`);
+const host = serveActors({
+  port: config.port,
+  hostname: config.host,
+  publicUrl: config.publicUrl,
+  actors,
+  sql,
+  redis: new Redis({ url: config.redis.url, token: config.redis.token }),
+  qstash: new Client({ baseUrl: config.qstash.url, token: config.qstash.token }),
+  receiver: new Receiver({
+    currentSigningKey: config.qstash.currentSigningKey,
+    nextSigningKey: config.qstash.nextSigningKey,
+  }),
+});
+console.log(`actors ready ${host.url}`);
 
 let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await server.stop();
+  await host.stop();
   await sql.end({ timeout: 5 });
   process.exit(0);
 }

@@ -1,0 +1,5 @@
+// Every actor the host serves. A new actor: a file under actors/ and one line here.
+import type { AnyActor } from "./define.ts";
+import { pingActor } from "./ping.ts";
+
+export const actors: readonly AnyActor[] = [pingActor];
