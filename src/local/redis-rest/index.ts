@@ -1,0 +1,1 @@
+export { DEV_REDIS_REST_TOKEN, type RedisRest, type RedisRestOptions, startRedisRest } from "./server.ts";
