@@ -73,7 +73,8 @@ export interface ServeActorsOptions extends Omit<ActorsHostOptions, "publicUrl">
 export interface RunningActorsHost {
   url: string;
   publicUrl: string;
-  stop(): Promise<void>;
+  /** Stops accepting deliveries and waits for those in flight; `force` drops them (QStash redelivers). */
+  stop(force?: boolean): Promise<void>;
 }
 
 /** Listens with Bun.serve; the public URL may depend on the port chosen, so the app is built after binding. */
@@ -82,10 +83,13 @@ export function serveActors(options: ServeActorsOptions): RunningActorsHost {
   const server = Bun.serve({
     port: options.port,
     hostname: options.hostname,
+    // A handler may legitimately run longer than Bun's 10 s default (a warehouse query); QStash's own
+    // Upstash-Timeout bounds each delivery instead.
+    idleTimeout: 0,
     fetch: (request) => (app as Hono).fetch(request),
   });
   const url = server.url.href.replace(/\/+$/, "");
   const publicUrl = (options.publicUrl ?? url).replace(/\/+$/, "");
   app = createActorsApp({ ...options, publicUrl });
-  return { url, publicUrl, stop: () => server.stop() };
+  return { url, publicUrl, stop: (force = false) => server.stop(force) };
 }

@@ -24,11 +24,16 @@ const host = serveActors({
 });
 console.log(`actors ready ${host.url}`);
 
+/** In-flight deliveries get this long to finish; after that they are dropped and QStash redelivers them. */
+const DRAIN_MS = 10_000;
+
 let stopping = false;
 async function shutdown(): Promise<void> {
-  if (stopping) return;
+  if (stopping) process.exit(1); // a second Ctrl-C means now
   stopping = true;
+  const force = setTimeout(() => void host.stop(true), DRAIN_MS);
   await host.stop();
+  clearTimeout(force);
   await sql.end({ timeout: 5 });
   process.exit(0);
 }
