@@ -1,0 +1,27 @@
+// The Fairway edge app: Web-standard only (it runs on Workers, Bun and Deno), built from the services it is given.
+import { Hono } from "hono";
+import type { EdgeEnv, EdgeServices } from "./context.ts";
+import { renderError, renderNotFound } from "./errors.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { registerHealth } from "./routes/health.ts";
+
+export type { EdgeServices } from "./context.ts";
+
+export interface AppOptions {
+  /** How long each health check may take before it counts as down. */
+  healthTimeoutMs?: number;
+}
+
+/**
+ * @example
+ * const app = createApp({ redis: new Redis({ url, token }), actorsUrl: "http://127.0.0.1:8082" });
+ * const response = await app.request("/health");
+ */
+export function createApp(services: EdgeServices, options: AppOptions = {}): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>();
+  app.use(requestId());
+  app.onError(renderError);
+  app.notFound(renderNotFound);
+  registerHealth(app, services, options.healthTimeoutMs ?? 2000);
+  return app;
+}
