@@ -203,3 +203,11 @@ test("Redis unavailable at start-up is a clear error", async () => {
     /Cannot connect to Redis at 127.0.0.1:1/,
   );
 });
+
+test("the bridge reconnects when its shared Redis connection is lost", async () => {
+  const id = await fx.redis.exec<number>(["client", "id"]);
+  await fx.direct.call(["CLIENT", "KILL", "ID", id]);
+  await Bun.sleep(50);
+  expect(await fx.redis.ping()).toBe("PONG");
+  expect(await fx.redis.exec<number>(["client", "id"])).not.toBe(id);
+});
