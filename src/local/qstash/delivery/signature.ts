@@ -30,7 +30,7 @@ export class DeliverySigner {
   /** The `Upstash-Signature` value for one attempt delivering `body` to `url`. */
   async sign(url: string, body: Uint8Array, nowMs = Date.now()): Promise<string> {
     const now = Math.floor(nowMs / 1000);
-    const bodyHash = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+    const bodyHash = new Uint8Array(await crypto.subtle.digest("SHA-256", body as Uint8Array<ArrayBuffer>));
     const claims = {
       iss: "Upstash",
       sub: url,
