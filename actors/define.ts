@@ -3,11 +3,14 @@ import type { Redis } from "@upstash/redis";
 import type { Sql } from "postgres";
 import type { z } from "zod";
 import type { Publisher } from "../src/publisher/index.ts";
+import type { WarehouseDb } from "../src/warehouse/db.ts";
 import type { Logger } from "./log.ts";
 import type { Outcome } from "./outcome.ts";
 
 /** Shared clients every handler may use. */
 export interface ActorServices {
+  /** Drizzle over the warehouse pool, and the postgres.js client under it for bulk statements. */
+  db: WarehouseDb;
   sql: Sql;
   redis: Redis;
   publisher: Publisher;

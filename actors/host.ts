@@ -2,8 +2,8 @@
 import type { Client, Receiver } from "@upstash/qstash";
 import type { Redis } from "@upstash/redis";
 import { Hono } from "hono";
-import type { Sql } from "postgres";
 import { actorUrl, createPublisher } from "../src/publisher/index.ts";
+import type { Warehouse } from "../src/warehouse/db.ts";
 import type { AnyActor } from "./define.ts";
 import { handleDelivery } from "./delivery.ts";
 import { checkPostgres } from "./health.ts";
@@ -11,7 +11,8 @@ import { createLogger, errorFields, type Logger } from "./log.ts";
 
 export interface ActorsHostOptions {
   actors: readonly AnyActor[];
-  sql: Sql;
+  /** The host uses the pool but does not own it: whoever opened it closes it. */
+  warehouse: Pick<Warehouse, "db" | "sql">;
   redis: Redis;
   /** Used by handlers' publisher and by `later` re-dispatches. */
   qstash: Client;
@@ -28,14 +29,15 @@ const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export function createActorsApp(options: ActorsHostOptions): Hono {
   const log = options.log ?? createLogger({ service: "actors" });
   const services = {
-    sql: options.sql,
+    db: options.warehouse.db,
+    sql: options.warehouse.sql,
     redis: options.redis,
     publisher: createPublisher({ client: options.qstash, actorsUrl: options.publicUrl }),
   };
   const app = new Hono();
 
   app.get("/health", async (c) => {
-    const postgres = await checkPostgres(options.sql);
+    const postgres = await checkPostgres(options.warehouse.sql);
     return c.json({ ok: postgres.ok, postgres }, postgres.ok ? 200 : 503);
   });
 

@@ -1,20 +1,24 @@
 // Starts the actors host: reads the environment, opens the warehouse pool, serves until SIGINT / SIGTERM.
 import { Client, Receiver } from "@upstash/qstash";
 import { Redis } from "@upstash/redis";
-import postgres from "postgres";
+import { openWarehouse } from "../src/warehouse/db.ts";
 import { readActorsConfig } from "./config.ts";
 import { serveActors } from "./host.ts";
 import { actors } from "./registry.ts";
 
 const config = readActorsConfig();
-const sql = postgres(config.databaseUrl, { max: config.dbPoolMax, connect_timeout: 5, onnotice: () => {} });
+const warehouse = openWarehouse(config.databaseUrl, {
+  max: config.dbPoolMax,
+  connectTimeoutSeconds: 5,
+  applicationName: "fairway-actors",
+});
 
 const host = serveActors({
   port: config.port,
   hostname: config.host,
   publicUrl: config.publicUrl,
   actors,
-  sql,
+  warehouse,
   redis: new Redis({ url: config.redis.url, token: config.redis.token }),
   qstash: new Client({ baseUrl: config.qstash.url, token: config.qstash.token }),
   receiver: new Receiver({
@@ -34,7 +38,7 @@ async function shutdown(): Promise<void> {
   const force = setTimeout(() => void host.stop(true), DRAIN_MS);
   await host.stop();
   clearTimeout(force);
-  await sql.end({ timeout: 5 });
+  await warehouse.close();
   process.exit(0);
 }
 process.on("SIGINT", shutdown);

@@ -1,10 +1,10 @@
 // Test support for the actors host: QStash-format signatures minted by hand, and a host on a free port.
 import { Client, Receiver } from "@upstash/qstash";
 import { Redis } from "@upstash/redis";
-import postgres, { type Sql } from "postgres";
 import type { AnyActor } from "../../actors/define.ts";
 import { type RunningActorsHost, serveActors } from "../../actors/host.ts";
 import { createLogger, type LogLevel } from "../../actors/log.ts";
+import { openWarehouse, type Warehouse } from "../../src/warehouse/db.ts";
 
 export const SIGNING = {
   current: "sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r",
@@ -61,7 +61,7 @@ export interface LogLine {
 }
 
 export interface TestHost extends RunningActorsHost {
-  sql: Sql;
+  warehouse: Warehouse;
   logs: LogLine[];
   close(): Promise<void>;
 }
@@ -78,18 +78,14 @@ export interface TestHostOptions {
 
 /** Starts the real host on a free port with real clients; its log lines are captured in `logs`. */
 export function startTestHost(options: TestHostOptions): TestHost {
-  const sql = postgres(options.databaseUrl ?? DATABASE_URL, {
-    max: 2,
-    connect_timeout: 2,
-    onnotice: () => {},
-  });
+  const warehouse = openWarehouse(options.databaseUrl ?? DATABASE_URL, { max: 2, connectTimeoutSeconds: 2 });
   const logs: LogLine[] = [];
   const host = serveActors({
     port: 0,
     hostname: "127.0.0.1",
     publicUrl: options.publicUrl,
     actors: options.actors,
-    sql,
+    warehouse,
     redis: new Redis({
       url: options.redisRestUrl ?? "http://127.0.0.1:1",
       token: options.redisRestToken ?? "none",
@@ -104,11 +100,11 @@ export function startTestHost(options: TestHostOptions): TestHost {
   });
   return {
     ...host,
-    sql,
+    warehouse,
     logs,
     async close() {
       await host.stop();
-      await sql.end({ timeout: 1 });
+      await warehouse.close();
     },
   };
 }
