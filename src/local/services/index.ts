@@ -10,7 +10,7 @@ export { POOL_MAX } from "./postgres.ts";
 export { type ChildSpec, READY_LINE, type RunningChild, Supervisor, startChild } from "./supervisor.ts";
 
 export interface ServicesOptions {
-  /** Where REDIS_URL, DATABASE_URL and FAIRWAY_DB_POOL_MAX are read from; default `process.env`. */
+  /** Where REDIS_URL, DATABASE_URL, FAIRWAY_DB_POOL_MAX and FAIRWAY_PGLITE are read from; default `process.env`. */
   env?: Record<string, string | undefined>;
   /** Database on the local server: `fairway` for dev, `fairway_test` for the test run. */
   database?: string;
@@ -39,6 +39,8 @@ export interface Services {
   sources: { redis: ResolvedRedis["source"]; postgres: ResolvedPostgres["source"] };
   /** Stops what was started here (a spawned redis-server, PGlite); servers found running are left alone. */
   stop(): Promise<void>;
+  /** SIGKILL a spawned redis-server, without waiting (PGlite lives in this process and dies with it). */
+  kill(): void;
 }
 
 export async function resolveServices(options: ServicesOptions = {}): Promise<Services> {
@@ -62,7 +64,8 @@ export async function resolveServices(options: ServicesOptions = {}): Promise<Se
       envUrl: env.DATABASE_URL,
       database: options.database ?? "fairway",
       local: options.localPostgres,
-      forcePglite: options.forcePglite,
+      // FAIRWAY_PGLITE=1 tries the embedded fallback on a machine that has a Postgres server.
+      forcePglite: options.forcePglite ?? env.FAIRWAY_PGLITE === "1",
       pgliteDataDir: pgliteDataDir ?? undefined,
       log,
     });
@@ -80,6 +83,7 @@ export async function resolveServices(options: ServicesOptions = {}): Promise<Se
     async stop() {
       await Promise.all([redis.stop(), pg.stop()]);
     },
+    kill: () => redis.kill(),
   };
 }
 

@@ -27,17 +27,20 @@ export interface ResolvedRedis {
   url: string;
   source: "env" | "local" | "spawned";
   stop(): Promise<void>;
+  /** SIGKILL a spawned server, without waiting. */
+  kill(): void;
 }
 
 export async function resolveRedis(options: RedisOptions): Promise<ResolvedRedis> {
   if (options.envUrl) {
     const answer = await pingRedis(options.envUrl, 3000);
     if (answer !== true) throw new ServiceUnavailableError(`REDIS_URL does not answer PING: ${answer}`);
-    return { url: options.envUrl, source: "env", stop: async () => {} };
+    return { url: options.envUrl, source: "env", stop: async () => {}, kill: () => {} };
   }
   const localUrl = options.localUrl ?? LOCAL_REDIS_URL;
-  if ((await pingRedis(localUrl, 1000)) === true)
-    return { url: localUrl, source: "local", stop: async () => {} };
+  if ((await pingRedis(localUrl, 1000)) === true) {
+    return { url: localUrl, source: "local", stop: async () => {}, kill: () => {} };
+  }
 
   const program = which(options.redisServer ?? "redis-server");
   if (program === undefined) throw new ServiceUnavailableError(INSTALL_REDIS_HINT);
@@ -50,6 +53,7 @@ export async function resolveRedis(options: RedisOptions): Promise<ResolvedRedis
     stop: async () => {
       await child.stop();
     },
+    kill: () => child.kill(),
   };
 }
 

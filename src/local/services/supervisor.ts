@@ -43,6 +43,8 @@ export interface RunningChild {
   recentOutput(): string[];
   /** SIGTERM, then SIGKILL after the grace period; resolves once it has exited. */
   stop(): Promise<ChildExit>;
+  /** SIGKILL at once, for when there is no time to wait. */
+  kill(): void;
 }
 
 export class ChildStartError extends Error {
@@ -54,8 +56,14 @@ const TAIL_LINES = 30;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escape sequences is the point
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
-/** Spawns `spec.command` and resolves once it is ready; rejects (after killing it) when it exits or times out first. */
-export async function startChild(spec: ChildSpec): Promise<RunningChild> {
+/**
+ * Spawns `spec.command` and resolves once it is ready; rejects (after killing it) when it exits or times out first.
+ * `onSpawned` sees the process before it is ready, so a caller can stop it even mid-start.
+ */
+export async function startChild(
+  spec: ChildSpec,
+  onSpawned?: (child: RunningChild) => void,
+): Promise<RunningChild> {
   const [program, ...args] = spec.command;
   if (program === undefined) throw new ChildStartError(`${spec.name}: empty command`);
   const log = spec.log ?? ((line: string) => process.stdout.write(`[${spec.name}] ${line}\n`));
@@ -94,7 +102,9 @@ export async function startChild(spec: ChildSpec): Promise<RunningChild> {
     exited,
     recentOutput: () => [...tail],
     stop: () => stopProcess(child, exited, spec.ownGroup ?? false, spec.stopGraceMs ?? 3000),
+    kill: () => signal(child, spec.ownGroup ?? false, "SIGKILL"),
   };
+  onSpawned?.(running);
 
   const timeoutMs = spec.readyTimeoutMs ?? 20_000;
   const ready = spec.ready ?? READY_LINE;
@@ -148,9 +158,16 @@ export class Supervisor {
     return this.children;
   }
 
+  /** Asks every child to stop at once (SIGTERM, SIGKILL after its grace period) and waits for all of them. */
   async stopAll(): Promise<void> {
     this.stopping = true;
-    for (const child of [...this.children].reverse()) await child.stop();
+    await Promise.all(this.children.map((child) => child.stop()));
+  }
+
+  /** SIGKILL to every child, without waiting. */
+  killAll(): void {
+    this.stopping = true;
+    for (const child of this.children) child.kill();
   }
 }
 
