@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Client } from "@upstash/qstash";
 import type { QStashBroker } from "../../../src/local/qstash/broker.ts";
-import { deleteKeys, gap, nth, startReceiver, startTestBroker, type TestReceiver, uniquePrefix, waitFor } from "./harness.ts";
+import {
+  deleteKeys,
+  gap,
+  nth,
+  startReceiver,
+  startTestBroker,
+  type TestReceiver,
+  uniquePrefix,
+  waitFor,
+} from "./harness.ts";
 
 const keyPrefix = uniquePrefix("lanes");
 let broker: QStashBroker;
@@ -46,14 +55,20 @@ describe("flow control", () => {
         }),
       ),
     );
-    await waitFor("all 12 deliveries", () => destination.deliveries.filter((d) => d.path.startsWith("/flow/")).length === 12, 6000);
+    await waitFor(
+      "all 12 deliveries",
+      () => destination.deliveries.filter((d) => d.path.startsWith("/flow/")).length === 12,
+      6000,
+    );
     const elapsed = performance.now() - started;
     expect(inFlight.get("flow")?.most).toBe(2);
     // The twelfth starts in the sixth round of two (after 5 × 300 ms), and slots are refilled as
     // they free, not on a slow poll.
     expect(elapsed).toBeGreaterThan(1450);
     expect(elapsed).toBeLessThan(2300);
-    const bodies = destination.deliveries.filter((d) => d.path.startsWith("/flow/")).map((d) => Number(d.text));
+    const bodies = destination.deliveries
+      .filter((d) => d.path.startsWith("/flow/"))
+      .map((d) => Number(d.text));
     expect(bodies.sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, n) => n));
   });
 
@@ -67,7 +82,11 @@ describe("flow control", () => {
         }),
       ),
     );
-    await waitFor("all 6 deliveries", () => destination.deliveries.filter((d) => d.path.startsWith("/rate/")).length === 6, 3000);
+    await waitFor(
+      "all 6 deliveries",
+      () => destination.deliveries.filter((d) => d.path.startsWith("/rate/")).length === 6,
+      3000,
+    );
     const times = destination.deliveries.filter((d) => d.path.startsWith("/rate/")).map((d) => d.at);
     const first = nth(times, 0);
     // Two per 400 ms window: deliveries 3-4 wait for the second window, 5-6 for the third.
@@ -83,7 +102,11 @@ describe("flow control", () => {
       delay: 30,
       flowControl: { key: "tenant-c", parallelism: 1 },
     });
-    await client.publish({ url: destination.url("/held/now"), body: "now", flowControl: { key: "tenant-c", parallelism: 1 } });
+    await client.publish({
+      url: destination.url("/held/now"),
+      body: "now",
+      flowControl: { key: "tenant-c", parallelism: 1 },
+    });
     await waitFor("the undelayed one", () => destination.at("/held/now").length === 1, 200);
     await waitFor("the delayed one", () => destination.at("/held/late").length === 1, 1000);
   });
@@ -92,8 +115,13 @@ describe("flow control", () => {
 describe("queues", () => {
   test("parallelism 1 delivers in FIFO order, one at a time", async () => {
     const queue = client.queue({ queueName: "fifo" });
-    for (let n = 0; n < 6; n++) await queue.enqueue({ url: destination.url(`/fifo-slow/${n}`), body: String(n) });
-    await waitFor("six deliveries", () => destination.deliveries.filter((d) => d.path.startsWith("/fifo-slow/")).length === 6, 4000);
+    for (let n = 0; n < 6; n++)
+      await queue.enqueue({ url: destination.url(`/fifo-slow/${n}`), body: String(n) });
+    await waitFor(
+      "six deliveries",
+      () => destination.deliveries.filter((d) => d.path.startsWith("/fifo-slow/")).length === 6,
+      4000,
+    );
     const order = destination.deliveries.filter((d) => d.path.startsWith("/fifo-slow/")).map((d) => d.text);
     expect(order).toEqual(["0", "1", "2", "3", "4", "5"]);
     expect(inFlight.get("fifo-slow")?.most).toBe(1);
@@ -120,7 +148,12 @@ describe("schedules", () => {
       headers: { "X-From": "cron" },
     });
     const schedule = await client.schedules.get(scheduleId);
-    expect(schedule).toMatchObject({ scheduleId, cron: "* * * * * *", destination: destination.url("/cron"), isPaused: false });
+    expect(schedule).toMatchObject({
+      scheduleId,
+      cron: "* * * * * *",
+      destination: destination.url("/cron"),
+      isPaused: false,
+    });
     expect((await client.schedules.list()).map((s) => s.scheduleId)).toContain(scheduleId);
     await waitFor("two fires", () => destination.at("/cron").length >= 2, 3500);
     const fires = destination.at("/cron");
@@ -128,7 +161,9 @@ describe("schedules", () => {
     expect(nth(fires, 0).headers.get("X-From")).toBe("cron");
     expect(nth(fires, 0).verified).toBe(true);
     expect(gap(fires, 1)).toBeGreaterThan(800);
-    expect(nth(fires, 0).headers.get("Upstash-Message-Id")).not.toBe(nth(fires, 1).headers.get("Upstash-Message-Id"));
+    expect(nth(fires, 0).headers.get("Upstash-Message-Id")).not.toBe(
+      nth(fires, 1).headers.get("Upstash-Message-Id"),
+    );
 
     await client.schedules.pause({ schedule: scheduleId });
     expect((await client.schedules.get(scheduleId)).isPaused).toBe(true);
