@@ -78,7 +78,8 @@ export interface TestHostOptions {
 
 /** Starts the real host on a free port with real clients; its log lines are captured in `logs`. */
 export function startTestHost(options: TestHostOptions): TestHost {
-  const warehouse = openWarehouse(options.databaseUrl ?? DATABASE_URL, { max: 2, connectTimeoutSeconds: 2 });
+  // One connection: the embedded PGlite fallback serves one at a time, and /health needs no more.
+  const warehouse = openWarehouse(options.databaseUrl ?? DATABASE_URL, { max: 1, connectTimeoutSeconds: 2 });
   const logs: LogLine[] = [];
   const host = serveActors({
     port: 0,
