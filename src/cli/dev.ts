@@ -20,10 +20,15 @@ const stack = new DevStack({
   stateDir,
   log: say,
   onUnexpectedExit(child, exit) {
-    say(`${child.name} exited on its own (${describeExit(exit)}); stopping the stack`);
-    const output = child.recentOutput().slice(-10);
-    if (output.length > 0) console.log(`  last output of ${child.name}:\n    ${output.join("\n    ")}`);
-    void shutdown(1);
+    // Ctrl-C reaches the children too (same process group), and one may exit before our own handler runs:
+    // give the signal a moment to arrive before calling this a crash.
+    setTimeout(() => {
+      if (shuttingDown) return;
+      say(`${child.name} exited on its own (${describeExit(exit)}); stopping the stack`);
+      const output = child.recentOutput().slice(-10);
+      if (output.length > 0) console.log(`  last output of ${child.name}:\n    ${output.join("\n    ")}`);
+      void shutdown(1);
+    }, 200);
   },
 });
 
