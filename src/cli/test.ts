@@ -126,6 +126,14 @@ function command(argv: string[]): Promise<void> {
   });
 }
 
+/**
+ * Integration tests start servers and child processes; bun's default of 5 s per test is too tight for that on a
+ * busy 2-core machine, and bun 1.4 ignores `timeout` in bunfig.toml, so the runner passes it (unless asked not to).
+ */
+function timeoutArgs(extraArgs: string[]): string[] {
+  return extraArgs.some((arg) => arg.startsWith("--timeout")) ? [] : ["--timeout=30000"];
+}
+
 /** `bun test` with the services exported, its output streamed through; counts come from its summary. */
 async function runBunTest(found: Services, runId: string, extraArgs: string[]): Promise<BunTestCounts> {
   mkdirSync(stateDir, { recursive: true });
@@ -135,7 +143,7 @@ async function runBunTest(found: Services, runId: string, extraArgs: string[]): 
   const testStarted = performance.now();
   const child = spawn(
     process.execPath,
-    ["test", "--reporter=junit", `--reporter-outfile=${junitFile}`, ...extraArgs],
+    ["test", ...timeoutArgs(extraArgs), "--reporter=junit", `--reporter-outfile=${junitFile}`, ...extraArgs],
     {
       cwd: REPO_ROOT,
       stdio: ["ignore", "pipe", "pipe"],

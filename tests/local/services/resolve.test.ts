@@ -8,14 +8,33 @@ import { freePort, resolveServices, ServiceUnavailableError } from "../../../src
 import { parseClusters } from "../../../src/local/services/postgres.ts";
 import { INSTALL_REDIS_HINT } from "../../../src/local/services/redis.ts";
 
+// The services this test run was given (npm test exports them); the tests point resolution at them
+// instead of assuming what listens on 6379 / 5432.
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/fairway_test";
+const onPostgresServer = (process.env.FAIRWAY_DB_BACKEND ?? "server") === "server";
+const server = new URL(databaseUrl);
+const localPostgres = {
+  host: server.hostname,
+  port: Number(server.port || 5432),
+  user: decodeURIComponent(server.username) || "postgres",
+};
+const adminUrl = Object.assign(new URL(databaseUrl), { pathname: "/postgres" }).toString();
+
 const stateDir = mkdtempSync(join(tmpdir(), "fairway-services-"));
 const database = `fairway_services_${Math.random().toString(36).slice(2, 10)}`;
 const quiet = () => {};
-const local = { REDIS_URL: undefined, DATABASE_URL: undefined, FAIRWAY_DB_POOL_MAX: undefined };
+const unset = {
+  REDIS_URL: undefined,
+  DATABASE_URL: undefined,
+  FAIRWAY_DB_POOL_MAX: undefined,
+  FAIRWAY_PGLITE: undefined,
+};
 
 afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
-  const admin = postgres("postgres://postgres@127.0.0.1:5432/postgres", { max: 1, onnotice: () => {} });
+  if (!onPostgresServer) return;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin`drop database if exists ${admin(database)}`;
   await admin.end();
 });
@@ -23,15 +42,11 @@ afterAll(async () => {
 describe("Redis", () => {
   test("REDIS_URL wins when it answers", async () => {
     const services = await resolveServices({
-      env: {
-        ...local,
-        REDIS_URL: "redis://127.0.0.1:6379/0",
-        DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
-      },
+      env: { ...unset, REDIS_URL: redisUrl, DATABASE_URL: databaseUrl },
       stateDir,
       log: quiet,
     });
-    expect(services.redisUrl).toBe("redis://127.0.0.1:6379/0");
+    expect(services.redisUrl).toBe(redisUrl);
     expect(services.sources.redis).toBe("env");
     await services.stop();
   });
@@ -39,7 +54,7 @@ describe("Redis", () => {
   test("a REDIS_URL that does not answer is one clear error", async () => {
     const port = await freePort();
     const error = await resolveServices({
-      env: { REDIS_URL: `redis://127.0.0.1:${port}` },
+      env: { ...unset, REDIS_URL: `redis://127.0.0.1:${port}` },
       stateDir,
       log: quiet,
     }).catch((e: unknown) => e);
@@ -47,11 +62,23 @@ describe("Redis", () => {
     expect((error as Error).message).toStartWith("REDIS_URL does not answer PING");
   });
 
+  test("without REDIS_URL, a server answering on the local address is used", async () => {
+    const services = await resolveServices({
+      env: { ...unset, DATABASE_URL: databaseUrl },
+      localRedisUrl: redisUrl,
+      stateDir,
+      log: quiet,
+    });
+    expect(services.redisUrl).toBe(redisUrl);
+    expect(services.sources.redis).toBe("local");
+    await services.stop();
+  });
+
   test("with nothing on the local port, a redis-server is spawned on a free port and stopped again", async () => {
     const closed = `redis://127.0.0.1:${await freePort()}`;
     const lines: string[] = [];
     const services = await resolveServices({
-      env: { ...local, DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres" },
+      env: { ...unset, DATABASE_URL: databaseUrl },
       localRedisUrl: closed,
       stateDir,
       log: (line) => lines.push(line),
@@ -70,7 +97,7 @@ describe("Redis", () => {
 
   test("without redis-server on PATH the error says how to install it, in one line", async () => {
     const error = await resolveServices({
-      env: local,
+      env: unset,
       localRedisUrl: `redis://127.0.0.1:${await freePort()}`,
       redisServer: "/nonexistent/redis-server",
       stateDir,
@@ -83,11 +110,19 @@ describe("Redis", () => {
 });
 
 describe("Postgres", () => {
-  test("the local server gets the database created and a pool of 10", async () => {
-    const services = await resolveServices({ env: local, database, stateDir, log: quiet });
+  test.skipIf(!onPostgresServer)("a local server gets the database created and a pool of 10", async () => {
+    const services = await resolveServices({
+      env: unset,
+      database,
+      localRedisUrl: redisUrl,
+      localPostgres,
+      stateDir,
+      log: quiet,
+    });
     expect(services.backend).toBe("server");
     expect(services.sources).toEqual({ redis: "local", postgres: "local" });
-    expect(services.databaseUrl).toBe(`postgres://postgres@127.0.0.1:5432/${database}`);
+    const { host, port, user } = localPostgres;
+    expect(services.databaseUrl).toBe(`postgres://${user}@${host}:${port}/${database}`);
     expect(services.poolMax).toBe(10);
     const sql = postgres(services.databaseUrl, { max: 1 });
     expect((await sql`select current_database() as name`)[0]?.name).toBe(database);
@@ -96,7 +131,7 @@ describe("Postgres", () => {
   });
 
   test("FAIRWAY_DB_POOL_MAX overrides the pool size; nonsense is refused", async () => {
-    const env = { ...local, DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres" };
+    const env = { ...unset, REDIS_URL: redisUrl, DATABASE_URL: databaseUrl };
     const services = await resolveServices({
       env: { ...env, FAIRWAY_DB_POOL_MAX: "3" },
       stateDir,
@@ -113,7 +148,7 @@ describe("Postgres", () => {
     const port = await freePort();
     await expect(
       resolveServices({
-        env: { ...local, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/x` },
+        env: { ...unset, REDIS_URL: redisUrl, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/x` },
         stateDir,
         log: quiet,
       }),
@@ -122,7 +157,7 @@ describe("Postgres", () => {
 
   test("the PGlite fallback serves postgres.js with a pool of 1, one client after the other", async () => {
     const services = await resolveServices({
-      env: local,
+      env: { ...unset, REDIS_URL: redisUrl },
       forcePglite: true,
       pgliteDataDir: null,
       stateDir,
@@ -147,7 +182,7 @@ describe("Postgres", () => {
     } finally {
       await services.stop();
     }
-  });
+  }, 30_000);
 });
 
 test("pg_lsclusters output is parsed into clusters", () => {
