@@ -132,18 +132,27 @@ export async function startChild(
   }
 }
 
-/** Keeps track of started children so one call stops them all, newest first. */
+/** Keeps track of children from the moment they are spawned, so one call stops them all. */
 export class Supervisor {
   private readonly children: RunningChild[] = [];
   private stopping = false;
 
-  /** Starts a child and watches it; `onExit` hears about exits that were not asked for. */
+  /** Starts a child and watches it; `onExit` hears about exits after it was ready that were not asked for. */
   async start(
     spec: ChildSpec,
     onExit?: (child: RunningChild, exit: ChildExit) => void,
   ): Promise<RunningChild> {
-    const child = await startChild(spec);
-    this.children.push(child);
+    let spawned: RunningChild | undefined;
+    const child = await startChild(spec, (early) => {
+      spawned = early;
+      this.children.push(early);
+      if (this.stopping) void early.stop();
+    });
+    if (spawned) this.children[this.children.indexOf(spawned)] = child;
+    if (this.stopping) {
+      await child.stop();
+      throw new ChildStartError(`${spec.name}: stopped while starting`);
+    }
     child.exited.then((exit) => {
       if (!this.stopping) onExit?.(child, exit);
     });

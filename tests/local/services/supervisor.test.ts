@@ -96,4 +96,20 @@ describe("Supervisor", () => {
     expect(isAlive(b.pid)).toBe(false);
     expect(unexpected).toEqual(["a"]);
   });
+
+  test("stopAll also stops a child that is still starting", async () => {
+    const supervisor = new Supervisor();
+    const starting = supervisor.start({ ...spec("slow"), name: "slow" });
+    const outcome = starting.then(
+      () => "started",
+      (error: Error) => error.message,
+    );
+    await Bun.sleep(200);
+    const [pid] = supervisor.list().map((child) => child.pid);
+    expect(pid).toBeNumber();
+    await supervisor.stopAll();
+    expect(await outcome).toContain("slow");
+    expect(await outcome).not.toBe("started");
+    expect(isAlive(pid as number)).toBe(false);
+  });
 });
