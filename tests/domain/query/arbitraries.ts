@@ -1,0 +1,186 @@
+// fast-check generators for semantic queries: valid ones (over a small vocabulary the test events share, so
+// filters match rows) and mutations of them.
+import fc from "fast-check";
+import { DIMENSIONS, type Dimension, MEASURES, type Query } from "../../../src/domain/query/index.ts";
+
+/** The instant relative ranges resolve against in these tests: inside the events' window. */
+export const NOW = Date.UTC(2026, 2, 9, 13, 47, 25, 123);
+/** Events fall in [WINDOW.from, WINDOW.to): around the US switch to daylight time (2026-03-08 07:00Z). */
+export const WINDOW = { from: Date.UTC(2026, 2, 6, 12), to: Date.UTC(2026, 2, 10) };
+
+export const VOCABULARY: Record<Dimension, string[]> = {
+  channel: ["google", "facebook", "email"],
+  campaign: ["spring", "Black_Friday", "50%off"],
+  ad: ["a1", "a2", "a3", "a10"],
+  country: ["US", "FR", "IN"],
+  city: ["New York", "Paris", "Pune"],
+};
+
+export const ZONES = [
+  "UTC",
+  "America/New_York",
+  "Europe/London",
+  "Asia/Kolkata",
+  "Asia/Kathmandu",
+  "Australia/Lord_Howe",
+];
+
+/** Strings close to the vocabulary (case, fragments, LIKE wildcards) plus arbitrary ones. */
+const dimensionValue = (dimension: Dimension) =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...VOCABULARY[dimension]) },
+    { weight: 2, arbitrary: fc.constantFrom("york", "NEW", "a1", "_", "%", "o", "Y", "'", "\\") },
+    { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+  );
+
+const dimensionLeaf = fc.constantFrom(...DIMENSIONS).chain((member) =>
+  fc.oneof(
+    fc.record({
+      member: fc.constant(member),
+      operator: fc.constantFrom(
+        "equals",
+        "notEquals",
+        "in",
+        "notIn",
+        "contains",
+        "notContains",
+        "startsWith",
+        "endsWith",
+      ),
+      values: fc.array(dimensionValue(member), { minLength: 1, maxLength: 3 }),
+    }),
+    fc.record({ member: fc.constant(member), operator: fc.constantFrom("set", "notSet") }),
+  ),
+);
+
+const measureLeaf = fc.constantFrom(...MEASURES).chain((member) =>
+  fc.oneof(
+    fc.record({
+      member: fc.constant(member),
+      operator: fc.constantFrom("gt", "gte", "lt", "lte"),
+      values: fc.tuple(fc.oneof(fc.constantFrom(0, 1, 2, 0.5, 3.25), fc.constantFrom("1", "0.75", "-2"))),
+    }),
+    fc.record({
+      member: fc.constant(member),
+      operator: fc.constantFrom("equals", "notEquals", "in", "notIn"),
+      values: fc.array(fc.constantFrom(0, 1, 2, 3, 0.5, "1"), { minLength: 1, maxLength: 3 }),
+    }),
+    fc.record({ member: fc.constant(member), operator: fc.constantFrom("set", "notSet") }),
+  ),
+);
+
+/** A filter: a leaf, or an and / or of leaves of one phase (measure or dimension), sometimes nested once. */
+const filter: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: dimensionLeaf as fc.Arbitrary<unknown> },
+  { weight: 2, arbitrary: measureLeaf as fc.Arbitrary<unknown> },
+  ...[dimensionLeaf as fc.Arbitrary<unknown>, measureLeaf as fc.Arbitrary<unknown>].map((leaf) => ({
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom("and", "or"), fc.array(leaf, { minLength: 1, maxLength: 3 }), fc.boolean())
+      .map(([kind, children, nest]) => {
+        const group = { [kind]: children };
+        return nest ? { [kind === "and" ? "or" : "and"]: [group, children[0]] } : group;
+      }),
+  })),
+);
+
+const day = fc.integer({ min: 5, max: 10 }).map((d) => `2026-03-${String(d).padStart(2, "0")}`);
+const hhmm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 0, 0, 30, 45, 17));
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** Absolute ranges (days, UTC or offset date-times, local date-times) and relative ones. */
+const dateRange = fc.oneof(
+  fc.tuple(day, day).map(([a, b]) => (a <= b ? [a, b] : [b, a])),
+  fc
+    .tuple(day, hhmm, fc.integer({ min: 1, max: 40 }), fc.constantFrom("Z", "+05:30", "-05:00", ""))
+    .map(([d, [h, m], hours, zone]) => {
+      const from = `${d}T${pad(h)}:${pad(m)}:00${zone}`;
+      const end = new Date(Date.parse(`${d}T${pad(h)}:${pad(m)}:00Z`) + hours * 3_600_000 - 1);
+      return [from, `${end.toISOString().slice(0, 23)}${zone}`];
+    }),
+  fc.constantFrom(
+    "today",
+    "yesterday",
+    "last 2 days",
+    "last 7 days",
+    "last 36 hours",
+    "last 90 minutes",
+    "this week",
+    "this month",
+    "last 2 weeks",
+  ),
+);
+
+function selectedMembers(query: Query): string[] {
+  return [
+    ...(query.measures ?? []),
+    ...(query.dimensions ?? []),
+    ...(query.timeDimension?.granularity ? ["ts"] : []),
+  ];
+}
+
+/** Queries `parseQuery` accepts (at NOW). */
+export const validQuery: fc.Arbitrary<Query> = fc
+  .record(
+    {
+      measures: fc.subarray([...MEASURES], { maxLength: 4 }),
+      dimensions: fc.subarray([...DIMENSIONS], { maxLength: 2 }),
+      timeDimension: fc.record(
+        { granularity: fc.constantFrom("minute", "hour", "day", "week", "month"), dateRange },
+        { requiredKeys: ["dateRange"] },
+      ),
+      filters: fc.array(filter, { maxLength: 3 }),
+      limit: fc.integer({ min: 1, max: 6 }),
+      offset: fc.integer({ min: 0, max: 2 }),
+      timezone: fc.constantFrom(...ZONES),
+    },
+    { requiredKeys: [] },
+  )
+  .filter(
+    (q) => (q.measures?.length ?? 0) + (q.dimensions?.length ?? 0) > 0 || !!q.timeDimension?.granularity,
+  )
+  .chain((query) => {
+    const members = selectedMembers(query as Query);
+    const order = fc.oneof(
+      fc.constant(undefined),
+      fc
+        .shuffledSubarray(members, { maxLength: Math.min(2, members.length) })
+        .chain((picked) =>
+          fc
+            .tuple(...picked.map(() => fc.constantFrom("asc" as const, "desc" as const)))
+            .map((dirs) => picked.map((member, i) => [member, dirs[i]] as [string, "asc" | "desc"])),
+        ),
+    );
+    return order.map((o) => (o === undefined ? query : { ...query, order: o }) as Query);
+  });
+
+/** A copy of `value` with the node at a random path replaced, removed, or given a stray key. */
+export const mutatedQuery = fc
+  .tuple(
+    validQuery,
+    fc.infiniteStream(fc.nat()),
+    fc.jsonValue({ maxDepth: 2 }),
+    fc.constantFrom("replace", "delete", "add"),
+  )
+  .map(([query, choices, replacement, how]) => mutate(structuredClone(query), choices, replacement, how));
+
+function mutate(root: unknown, choices: Iterator<number>, replacement: unknown, how: string): unknown {
+  let node = root;
+  for (let depth = 0; depth < 6; depth++) {
+    if (typeof node !== "object" || node === null) break;
+    const keys = Object.keys(node);
+    if (keys.length === 0) break;
+    const key = keys[(choices.next().value as number) % keys.length] as string;
+    const child = (node as Record<string, unknown>)[key];
+    const stop = (choices.next().value as number) % 3 === 0 || typeof child !== "object" || child === null;
+    if (stop) {
+      const target = node as Record<string, unknown>;
+      if (how === "delete") delete target[key];
+      else if (how === "add") target[`x${key}`] = replacement;
+      else target[key] = replacement;
+      return root;
+    }
+    node = child;
+  }
+  return replacement;
+}

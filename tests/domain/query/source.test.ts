@@ -1,0 +1,70 @@
+import { describe, expect, test } from "bun:test";
+import { compileQuery, parseQuery } from "../../../src/domain/query/index.ts";
+
+const NOW = Date.UTC(2026, 10, 25, 15, 7, 12);
+
+function sourceOf(input: Record<string, unknown>): string {
+  const result = parseQuery({ measures: ["clicks"], ...input }, { now: NOW });
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return compileQuery(result.query, { tenantId: "t", now: NOW }).source;
+}
+
+const td = (granularity: string | undefined, dateRange: unknown) => ({
+  timeDimension: granularity ? { granularity, dateRange } : { dateRange },
+});
+
+describe("the coarsest exact source", () => {
+  test("all time, or whole UTC days: day rollups, whatever the zone when there are no buckets", () => {
+    expect(sourceOf({})).toBe("rollup_day");
+    expect(sourceOf({ ...td(undefined, ["2026-11-01", "2026-11-25"]) })).toBe("rollup_day");
+    expect(
+      sourceOf({
+        ...td(undefined, ["2026-11-01T00:00:00Z", "2026-11-01T23:59:59.999Z"]),
+        timezone: "Asia/Kolkata",
+      }),
+    ).toBe("rollup_day");
+  });
+
+  test("UTC days, weeks and months come from day rollups", () => {
+    for (const granularity of ["day", "week", "month"]) {
+      expect(sourceOf(td(granularity, ["2026-09-01", "2026-11-25"]))).toBe("rollup_day");
+    }
+  });
+
+  test("a zone with whole-hour offsets: hour rollups for its days", () => {
+    expect(sourceOf({ ...td("day", "last 7 days"), timezone: "America/New_York" })).toBe("rollup_hour");
+    // Local midnight in New York is 05:00Z: hours, even without buckets.
+    expect(sourceOf({ ...td(undefined, "today"), timezone: "America/New_York" })).toBe("rollup_hour");
+  });
+
+  test("London is UTC in winter (days) but not across the March change (hours)", () => {
+    expect(sourceOf({ ...td("day", ["2026-01-05", "2026-02-20"]), timezone: "Europe/London" })).toBe(
+      "rollup_day",
+    );
+    expect(sourceOf({ ...td("day", ["2026-03-20", "2026-04-05"]), timezone: "Europe/London" })).toBe(
+      "rollup_hour",
+    );
+  });
+
+  test("half- and quarter-hour zones, and 30-minute daylight saving: minute rollups", () => {
+    expect(sourceOf({ ...td("day", "last 7 days"), timezone: "Asia/Kolkata" })).toBe("rollup_minute");
+    expect(sourceOf({ ...td("hour", "today"), timezone: "Asia/Kathmandu" })).toBe("rollup_minute");
+    expect(sourceOf({ ...td("day", ["2026-03-01", "2026-04-30"]), timezone: "Australia/Lord_Howe" })).toBe(
+      "rollup_minute",
+    );
+  });
+
+  test("granularity finer than a rollup rules it out", () => {
+    expect(sourceOf(td("hour", ["2026-11-01", "2026-11-02"]))).toBe("rollup_hour");
+    expect(sourceOf(td("minute", ["2026-11-01", "2026-11-02"]))).toBe("rollup_minute");
+  });
+
+  test("range edges off a bucket boundary fall back to a finer table, or raw", () => {
+    expect(sourceOf(td(undefined, ["2026-11-01T10:00:00Z", "2026-11-01T11:59:59.999Z"]))).toBe("rollup_hour");
+    expect(sourceOf(td(undefined, ["2026-11-01T10:15:00Z", "2026-11-01T11:59:59.999Z"]))).toBe(
+      "rollup_minute",
+    );
+    expect(sourceOf(td(undefined, ["2026-11-01T10:15:30Z", "2026-11-01T11:59:59.999Z"]))).toBe("raw");
+    expect(sourceOf(td(undefined, ["2026-11-01T10:00:00Z", "2026-11-01T11:59:59Z"]))).toBe("raw");
+  });
+});
