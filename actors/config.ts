@@ -26,7 +26,7 @@ export function readActorsConfig(env: Env = process.env): ActorsConfig {
     host: env.HOST || "127.0.0.1",
     databaseUrl: env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/fairway",
     // PGlite serves one connection at a time, so the dev stack sets 1 for it.
-    dbPoolMax: readInt(env, "FAIRWAY_DB_POOL_MAX", readInt(env, "DATABASE_POOL_MAX", 10, 1), 1),
+    dbPoolMax: readInt(env, "DATABASE_POOL_MAX", 10, 1),
     redis: {
       url: env.UPSTASH_REDIS_REST_URL || "http://127.0.0.1:8079",
       token: env.UPSTASH_REDIS_REST_TOKEN || "",

@@ -151,7 +151,6 @@ async function runBunTest(found: Services, runId: string, extraArgs: string[]): 
         ...process.env,
         REDIS_URL: found.redisUrl,
         DATABASE_URL: found.databaseUrl,
-        FAIRWAY_DB_POOL_MAX: String(found.poolMax),
         DATABASE_POOL_MAX: String(found.poolMax),
         FAIRWAY_DB_BACKEND: found.backend,
         // Tests prefix the Redis keys they create with this, so runs sharing a Redis never collide.

@@ -23,7 +23,7 @@ test("prints one ready line, answers /health, and exits 0 on SIGTERM", async () 
       ...process.env,
       PORT: "0",
       DATABASE_URL,
-      FAIRWAY_DB_POOL_MAX: "1",
+      DATABASE_POOL_MAX: "1",
       UPSTASH_REDIS_REST_TOKEN: "unused",
     },
     stdout: "pipe",
@@ -47,10 +47,10 @@ test("configuration: defaults, the public URL, and refused values", () => {
   expect(defaults.qstash.currentSigningKey).toBe("sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r");
   const set = readActorsConfig({
     PORT: "0",
-    FAIRWAY_DB_POOL_MAX: "1",
+    DATABASE_POOL_MAX: "1",
     ACTORS_PUBLIC_URL: "https://a.example/",
   });
   expect(set).toMatchObject({ port: 0, dbPoolMax: 1, publicUrl: "https://a.example" });
-  expect(() => readActorsConfig({ FAIRWAY_DB_POOL_MAX: "0" })).toThrow("FAIRWAY_DB_POOL_MAX");
+  expect(() => readActorsConfig({ DATABASE_POOL_MAX: "0" })).toThrow("DATABASE_POOL_MAX");
   expect(() => readActorsConfig({ PORT: "eighty" })).toThrow("PORT");
 });

@@ -91,7 +91,6 @@ export class DevStack {
       }),
       this.startProcess("actors", ports.actors, {
         DATABASE_URL: services.databaseUrl,
-        FAIRWAY_DB_POOL_MAX: String(services.poolMax),
         DATABASE_POOL_MAX: String(services.poolMax),
         UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${ports.redisRest}`,
         UPSTASH_REDIS_REST_TOKEN: redisRestToken,

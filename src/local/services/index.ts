@@ -10,7 +10,7 @@ export { POOL_MAX } from "./postgres.ts";
 export { type ChildSpec, READY_LINE, type RunningChild, Supervisor, startChild } from "./supervisor.ts";
 
 export interface ServicesOptions {
-  /** Where REDIS_URL, DATABASE_URL, FAIRWAY_DB_POOL_MAX and FAIRWAY_PGLITE are read from; default `process.env`. */
+  /** Where REDIS_URL, DATABASE_URL, DATABASE_POOL_MAX and FAIRWAY_PGLITE are read from; default `process.env`. */
   env?: Record<string, string | undefined>;
   /** Database on the local server: `fairway` for dev, `fairway_test` for the test run. */
   database?: string;
@@ -87,13 +87,13 @@ export async function resolveServices(options: ServicesOptions = {}): Promise<Se
   };
 }
 
-/** An explicit FAIRWAY_DB_POOL_MAX wins: it is how a DATABASE_URL pointing at PGlite gets a pool of 1. */
+/** An explicit DATABASE_POOL_MAX wins: it is how a DATABASE_URL pointing at PGlite gets a pool of 1. */
 function readPoolMax(env: Record<string, string | undefined>): number | undefined {
-  const raw = env.FAIRWAY_DB_POOL_MAX;
+  const raw = env.DATABASE_POOL_MAX;
   if (raw === undefined || raw === "") return undefined;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) {
-    throw new ServiceUnavailableError(`FAIRWAY_DB_POOL_MAX must be a positive integer, got "${raw}"`);
+    throw new ServiceUnavailableError(`DATABASE_POOL_MAX must be a positive integer, got "${raw}"`);
   }
   return value;
 }

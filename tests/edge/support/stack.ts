@@ -54,7 +54,7 @@ export function startActorsHost(databaseUrl = testDatabaseUrl()): Promise<Runnin
     env: {
       PORT: "0",
       DATABASE_URL: databaseUrl,
-      FAIRWAY_DB_POOL_MAX: process.env.FAIRWAY_DB_POOL_MAX ?? "1",
+      DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? "1",
     },
     log: () => {},
   });

@@ -27,7 +27,7 @@ const quiet = () => {};
 const unset = {
   REDIS_URL: undefined,
   DATABASE_URL: undefined,
-  FAIRWAY_DB_POOL_MAX: undefined,
+  DATABASE_POOL_MAX: undefined,
   FAIRWAY_PGLITE: undefined,
 };
 
@@ -130,18 +130,18 @@ describe("Postgres", () => {
     await services.stop();
   });
 
-  test("FAIRWAY_DB_POOL_MAX overrides the pool size; nonsense is refused", async () => {
+  test("DATABASE_POOL_MAX overrides the pool size; nonsense is refused", async () => {
     const env = { ...unset, REDIS_URL: redisUrl, DATABASE_URL: databaseUrl };
     const services = await resolveServices({
-      env: { ...env, FAIRWAY_DB_POOL_MAX: "3" },
+      env: { ...env, DATABASE_POOL_MAX: "3" },
       stateDir,
       log: quiet,
     });
     expect(services.poolMax).toBe(3);
     expect(services.sources.postgres).toBe("env");
     await expect(
-      resolveServices({ env: { ...env, FAIRWAY_DB_POOL_MAX: "lots" }, stateDir, log: quiet }),
-    ).rejects.toThrow('FAIRWAY_DB_POOL_MAX must be a positive integer, got "lots"');
+      resolveServices({ env: { ...env, DATABASE_POOL_MAX: "lots" }, stateDir, log: quiet }),
+    ).rejects.toThrow('DATABASE_POOL_MAX must be a positive integer, got "lots"');
   });
 
   test("a DATABASE_URL that does not answer is one clear error", async () => {
