@@ -149,7 +149,7 @@ describe("DeliverySigner", () => {
 
   test("signs what the official Receiver verifies, for that URL and body only", async () => {
     const url = "http://127.0.0.1:9/actors/echo?x=1";
-    const signature = await new DeliverySigner(current).sign(url, new TextEncoder().encode(body));
+    const signature = new DeliverySigner(current).sign(url, new TextEncoder().encode(body));
     expect(await receiver.verify({ signature, body, url })).toBe(true);
     await expect(
       receiver.verify({ signature, body, url: "http://127.0.0.1:9/actors/other" }),
@@ -159,9 +159,9 @@ describe("DeliverySigner", () => {
 
   test("the next key verifies too, an unknown one does not", async () => {
     const url = "http://127.0.0.1:9/a";
-    const signature = await new DeliverySigner(next).sign(url, new TextEncoder().encode(body));
+    const signature = new DeliverySigner(next).sign(url, new TextEncoder().encode(body));
     expect(await receiver.verify({ signature, body, url })).toBe(true);
-    const forged = await new DeliverySigner("sig_not_ours").sign(url, new TextEncoder().encode(body));
+    const forged = new DeliverySigner("sig_not_ours").sign(url, new TextEncoder().encode(body));
     await expect(receiver.verify({ signature: forged, body, url })).rejects.toThrow();
   });
 });

@@ -53,7 +53,7 @@ export async function attemptDelivery(
 ): Promise<AttemptResult> {
   const body = BODYLESS_METHODS.has(message.method) ? new Uint8Array(0) : message.body;
   try {
-    const signature = await signer.sign(message.url, body);
+    const signature = signer.sign(message.url, body);
     const response = await fetch(message.url, {
       method: message.method,
       headers: deliveryHeaders(message, signature),

@@ -164,8 +164,9 @@ export class BrokerStore {
       outcome.kind,
       outcome.kind === "retry" ? Math.round(outcome.delayMs) : outcome.kind === "failed" ? outcome.dlqId : "",
       response.status ?? "",
-      JSON.stringify(response.headers),
-      Buffer.from(response.body),
+      // Only a DLQ entry keeps the last answer; skip encoding it otherwise.
+      outcome.kind === "failed" ? JSON.stringify(response.headers) : "",
+      outcome.kind === "failed" ? Buffer.from(response.body) : "",
       response.error ?? "",
       callbacks.length,
     ];

@@ -26,11 +26,11 @@ if redis.call("HGET", mk, "lease") ~= ARGV[2] or not redis.call("ZSCORE", key("i
 end
 redis.call("ZREM", key("inflight"), id)
 local promoted = release_fc(mk, id, now)
-redis.call("HSET", mk, "lastStatus", ARGV[5], "lastError", ARGV[8])
 
 if outcome == "retry" then
   redis.call("HINCRBY", mk, "retried", 1)
-  redis.call("HSET", mk, "state", "RETRY", "notBefore", now + tonumber(ARGV[4]))
+  redis.call("HSET", mk, "state", "RETRY", "notBefore", now + tonumber(ARGV[4]), "lastStatus", ARGV[5],
+    "lastError", ARGV[8])
   redis.call("ZADD", key("due"), now + tonumber(ARGV[4]), id)
 else
   promoted = promoted + release_queue(mk, id, now)
@@ -40,7 +40,7 @@ else
     local entry = key("dlq:" .. dlq_id)
     redis.call("RENAME", mk, entry)
     redis.call("HSET", entry, "dlqId", dlq_id, "state", "FAILED", "failedAt", now, "responseStatus", ARGV[5],
-      "responseHeader", ARGV[6], "responseBody", ARGV[7])
+      "responseHeader", ARGV[6], "responseBody", ARGV[7], "lastStatus", ARGV[5], "lastError", ARGV[8])
     redis.call("ZADD", key("dlq"), now, dlq_id)
   else
     redis.call("DEL", mk)
