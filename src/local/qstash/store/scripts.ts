@@ -16,13 +16,15 @@ import type { RedisLink } from "./redis-link.ts";
 /** A broker Lua script: the shared library followed by the script's own body. */
 export interface BrokerScript {
   readonly name: string;
+  /** The script's own text, without the library. */
+  readonly body: string;
   readonly source: string;
   readonly sha: string;
 }
 
 function script(name: string, body: string): BrokerScript {
   const source = `${lib}\n${body}`;
-  return { name, source, sha: createHash("sha1").update(source).digest("hex") };
+  return { name, body, source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
 export const scripts = {
