@@ -1,0 +1,100 @@
+// Raw events in, rollups folded, in one statement: the ingest path's write, and how tests build rollups.
+//
+// The insert skips events already stored (`ON CONFLICT DO NOTHING` on tenant + event id + ts), and only the
+// rows it actually inserted (its RETURNING) are folded into the minute, hour and day rollups, all in the same
+// statement: a redelivered batch inserts nothing and therefore adds nothing. What each rollup column holds
+// is what the query compiler reads back (src/domain/query/sql-members.ts):
+// impressions / views / clicks / conversions count the events of that kind; spend and revenue sum `cost`
+// and `revenue` over events of every kind. Buckets are UTC (`date_trunc(unit, ts, 'UTC')`).
+import { sql } from "drizzle-orm";
+import type { SqlExecutor } from "./partitions.ts";
+import type { NewAdEvent } from "./schema.ts";
+
+/** An event to store; the tenant is given separately. `cost` / `revenue` default to 0. */
+export type EventToStore = Omit<NewAdEvent, "tenantId" | "receivedAt">;
+
+export const ROLLUP_TABLES = {
+  minute: "ad_rollup_minute",
+  hour: "ad_rollup_hour",
+  day: "ad_rollup_day",
+} as const;
+export type RollupGrain = keyof typeof ROLLUP_TABLES;
+
+/** `INSERT … SELECT` that adds the `inserted` CTE's rows into one rollup table (constants only). */
+function foldInto(grain: RollupGrain): string {
+  return `INSERT INTO ${ROLLUP_TABLES[grain]} AS r
+      (tenant_id, bucket, channel, campaign, ad, country, city,
+       impressions, views, clicks, conversions, spend, revenue)
+    SELECT tenant_id, date_trunc('${grain}', ts, 'UTC'), channel, campaign, ad, country, city,
+      count(*) FILTER (WHERE kind = 'impression'), count(*) FILTER (WHERE kind = 'view'),
+      count(*) FILTER (WHERE kind = 'click'), count(*) FILTER (WHERE kind = 'conversion'),
+      sum(cost), sum(revenue)
+    FROM inserted
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
+    -- A fixed order: concurrent batches lock shared rollup rows in the same order, so they cannot deadlock.
+    ORDER BY 1, 2, 3, 4, 5, 6, 7
+    ON CONFLICT (tenant_id, bucket, channel, campaign, ad, country, city) DO UPDATE SET
+      impressions = r.impressions + excluded.impressions,
+      views = r.views + excluded.views,
+      clicks = r.clicks + excluded.clicks,
+      conversions = r.conversions + excluded.conversions,
+      spend = r.spend + excluded.spend,
+      revenue = r.revenue + excluded.revenue`;
+}
+
+/** The whole write: tenant and events (as JSON) are its only parameters. */
+function insertAndFold(tenantId: string, eventsJson: string) {
+  return sql`
+    WITH incoming AS (
+      SELECT * FROM jsonb_to_recordset(${eventsJson}::jsonb) AS x(
+        event_id text, ts timestamptz, kind text, channel text, campaign text, ad text, country text, city text,
+        cost numeric, revenue numeric)
+    ), inserted AS (
+      INSERT INTO ad_events (tenant_id, event_id, ts, kind, channel, campaign, ad, country, city, cost, revenue)
+      SELECT ${tenantId}, event_id, ts, kind, channel, campaign, ad, country, city,
+        coalesce(cost, 0), coalesce(revenue, 0)
+      FROM incoming
+      ON CONFLICT (tenant_id, event_id, ts) DO NOTHING
+      RETURNING tenant_id, ts, kind, channel, campaign, ad, country, city, cost, revenue
+    ), fold_minute AS (${sql.raw(foldInto("minute"))}
+    ), fold_hour AS (${sql.raw(foldInto("hour"))}
+    ), fold_day AS (${sql.raw(foldInto("day"))}
+    )
+    SELECT count(*)::int AS inserted FROM inserted`;
+}
+
+/**
+ * Stores events for a tenant and folds the newly stored ones into the three rollups; returns how many were
+ * new. The day partitions of `ad_events` and `ad_rollup_minute` for the events' UTC days must exist
+ * (`ensurePartitions`, before the transaction). Run it inside the ingest transaction to commit with the rest.
+ *
+ * @example const { inserted } = await insertEventsWithRollups(wh.db, "t1", events);
+ */
+export async function insertEventsWithRollups(
+  db: SqlExecutor,
+  tenantId: string,
+  events: readonly EventToStore[],
+): Promise<{ inserted: number }> {
+  if (events.length === 0) return { inserted: 0 };
+  const rows = events.map((event) => ({
+    event_id: event.eventId,
+    ts: event.ts instanceof Date ? event.ts.toISOString() : event.ts,
+    kind: event.kind,
+    channel: event.channel,
+    campaign: event.campaign,
+    ad: event.ad,
+    country: event.country,
+    city: event.city,
+    cost: event.cost ?? "0",
+    revenue: event.revenue ?? "0",
+  }));
+  const result = await db.execute<{ inserted: number }>(insertAndFold(tenantId, JSON.stringify(rows)));
+  return { inserted: Number(result[0]?.inserted ?? 0) };
+}
+
+/** The UTC days (`YYYY-MM-DD`) events fall on, first and last: the partitions they need. */
+export function eventDaySpan(events: readonly Pick<EventToStore, "ts">[]): [string, string] | null {
+  if (events.length === 0) return null;
+  const days = events.map((event) => new Date(event.ts).toISOString().slice(0, 10)).sort();
+  return [days[0] as string, days[days.length - 1] as string];
+}
