@@ -15,11 +15,15 @@ export class SqlParams {
   }
 }
 
-/** Postgres array type a list of values is bound as, by member type. */
+/**
+ * How a list of values is bound, by member type. Lists always travel as text[] and are cast in SQL: the
+ * parameter's type is then text[] whatever the client (drizzle's postgres.js setup passes numeric[] values
+ * through unserialised), and numbers keep their exact decimal spelling.
+ */
 const ARRAY_TYPE: Record<MemberType, string> = {
-  count: "numeric[]",
-  money: "numeric[]",
-  ratio: "float8[]",
+  count: "text[]::numeric[]",
+  money: "text[]::numeric[]",
+  ratio: "text[]::float8[]",
   string: "text[]",
   time: "text[]",
 };

@@ -85,17 +85,24 @@ const filter: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 const day = fc.integer({ min: 5, max: 10 }).map((d) => `2026-03-${String(d).padStart(2, "0")}`);
-const hhmm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 0, 0, 30, 45, 17));
+// Often midnight or whole hours (so UTC-aligned ranges meet zones whose local buckets are not), sometimes not.
+const hhmmss = fc.tuple(
+  fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 23 })),
+  fc.constantFrom(0, 0, 0, 30, 45, 17),
+  fc.constantFrom(0, 0, 30),
+);
+const spanHours = fc.oneof(fc.constantFrom(24, 48, 72), fc.integer({ min: 1, max: 40 }));
 const pad = (n: number) => String(n).padStart(2, "0");
 
 /** Absolute ranges (days, UTC or offset date-times, local date-times) and relative ones. */
 const dateRange = fc.oneof(
   fc.tuple(day, day).map(([a, b]) => (a <= b ? [a, b] : [b, a])),
   fc
-    .tuple(day, hhmm, fc.integer({ min: 1, max: 40 }), fc.constantFrom("Z", "+05:30", "-05:00", ""))
-    .map(([d, [h, m], hours, zone]) => {
-      const from = `${d}T${pad(h)}:${pad(m)}:00${zone}`;
-      const end = new Date(Date.parse(`${d}T${pad(h)}:${pad(m)}:00Z`) + hours * 3_600_000 - 1);
+    .tuple(day, hhmmss, spanHours, fc.constantFrom("Z", "Z", "+05:30", "-05:00", ""))
+    .map(([d, [h, m, s], hours, zone]) => {
+      const wall = `${d}T${pad(h)}:${pad(m)}:${pad(s)}`;
+      const from = `${wall}${zone}`;
+      const end = new Date(Date.parse(`${wall}Z`) + hours * 3_600_000 - 1);
       return [from, `${end.toISOString().slice(0, 23)}${zone}`];
     }),
   fc.constantFrom(
@@ -184,3 +191,52 @@ function mutate(root: unknown, choices: Iterator<number>, replacement: unknown, 
   }
   return replacement;
 }
+
+/** Events of one tenant inside WINDOW, many of them on or next to bucket edges. */
+export const testEvents = fc.array(
+  fc.record({
+    ts: fc.oneof(
+      fc.integer({ min: WINDOW.from, max: WINDOW.to - 1 }),
+      fc
+        .tuple(
+          fc.integer({ min: WINDOW.from / 3_600_000, max: WINDOW.to / 3_600_000 - 1 }),
+          fc.constantFrom(-1, 0, 1, 1_799_999),
+        )
+        .map(([hour, ms]) => hour * 3_600_000 + ms),
+    ),
+    kind: fc.constantFrom("impression", "impression", "impression", "view", "click", "click", "conversion"),
+    channel: fc.constantFrom(...VOCABULARY.channel),
+    campaign: fc.constantFrom(...VOCABULARY.campaign),
+    ad: fc.constantFrom(...VOCABULARY.ad),
+    country: fc.constantFrom(...VOCABULARY.country),
+    city: fc.constantFrom(...VOCABULARY.city),
+    costMicros: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3_000_000 })),
+    revenueMicros: fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 50_000_000 })),
+  }),
+  { maxLength: 40 },
+);
+
+/**
+ * Queries with time buckets over ranges that are whole UTC days or hours, in zones whose local buckets are
+ * not UTC's: the rollup whose edges fit the range would split local buckets, so the zone must rule it out.
+ */
+export const zoneSensitiveQuery: fc.Arbitrary<Query> = fc
+  .record({
+    measures: fc.subarray(["impressions", "clicks", "spend", "ctr"], { minLength: 1 }),
+    dimensions: fc.subarray(["channel", "ad"], { maxLength: 1 }),
+    granularity: fc.constantFrom("hour", "day", "week", "month"),
+    start: fc.integer({ min: 6, max: 9 }),
+    startHour: fc.constantFrom(0, 0, 3, 12),
+    hours: fc.constantFrom(24, 48, 72, 6),
+    timezone: fc.constantFrom("America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"),
+  })
+  .map(({ measures, dimensions, granularity, start, startHour, hours, timezone }) => {
+    const from = Date.UTC(2026, 2, start, startHour);
+    const to = from + hours * 3_600_000 - 1;
+    return {
+      measures,
+      dimensions,
+      timeDimension: { granularity, dateRange: [new Date(from).toISOString(), new Date(to).toISOString()] },
+      timezone,
+    } as Query;
+  });
