@@ -13,7 +13,7 @@ import {
   type OrderMember,
   TIME_DIMENSION,
 } from "./catalogue.ts";
-import { conjuncts, filterPhase } from "./rules.ts";
+import { conjuncts, filterPhase } from "./filter-rules.ts";
 import type { Query } from "./schema.ts";
 import { chooseSource, SOURCE_TABLES, type Source } from "./source.ts";
 import { filterSql, SqlParams } from "./sql-filters.ts";

@@ -33,7 +33,6 @@ export type RangeResult = { ok: true; range: InstantRange } | { ok: false; field
 
 const ABSOLUTE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-const RELATIVE_UNITS = ["minute", "hour", "day", "week", "month", "year"] as const;
 const RELATIVE = /^last (\d{1,6}) (minute|hour|day|week|month|year)s?$/;
 /** Largest N per unit in `last N units`: about 50 years, so a relative range stays within TIME_BOUNDS. */
 const MAX_RELATIVE: Record<CalendarUnit, number> = {
@@ -137,7 +136,7 @@ function resolveRelative(text: string, now: number, zone: string): InstantRange 
   if (thisUnit) return lastUnits(thisUnit[1] as CalendarUnit, 1, now, zone);
   const last = RELATIVE.exec(phrase);
   if (last) {
-    const unit = last[2] as (typeof RELATIVE_UNITS)[number];
+    const unit = last[2] as CalendarUnit;
     const count = Number(last[1]);
     if (count < 1 || count > MAX_RELATIVE[unit]) {
       return `"last N ${unit}s" takes N from 1 to ${MAX_RELATIVE[unit]}`;

@@ -2,7 +2,7 @@
 // equals → in, notEquals → notIn; value lists sorted and deduplicated (they are sets); numbers as numbers;
 // and / or children sorted, duplicates dropped, single-child groups unwrapped, same-kind groups merged.
 import { isMeasure } from "./catalogue.ts";
-import { numericValue } from "./rules.ts";
+import { numericValue } from "./filter-rules.ts";
 import { type FilterLeaf, type FilterNode, type FilterOperator, LIMITS } from "./schema.ts";
 import { stableJson } from "./stable-json.ts";
 

@@ -125,24 +125,19 @@ export const orderSchema = z.union(
   { error: 'expected {"member": "asc" | "desc"} or [["member", "asc" | "desc"], ...]' },
 );
 
+function integerFrom(min: number, max: number) {
+  const error = `must be an integer from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
 export const querySchema = z.strictObject({
   measures: z.array(measure).max(LIMITS.maxMembers).optional(),
   dimensions: z.array(dimension).max(LIMITS.maxMembers).optional(),
   timeDimension: timeDimensionSchema.optional(),
   filters: z.array(filterNodeSchema).max(LIMITS.maxFilters).optional(),
   order: orderSchema.optional(),
-  limit: z
-    .number({ error: `must be an integer from 1 to ${LIMITS.maxLimit}` })
-    .int({ error: `must be an integer from 1 to ${LIMITS.maxLimit}` })
-    .min(1, { error: `must be an integer from 1 to ${LIMITS.maxLimit}` })
-    .max(LIMITS.maxLimit, { error: `must be at most ${LIMITS.maxLimit}` })
-    .optional(),
-  offset: z
-    .number({ error: `must be an integer from 0 to ${LIMITS.maxOffset}` })
-    .int({ error: `must be an integer from 0 to ${LIMITS.maxOffset}` })
-    .min(0, { error: `must be an integer from 0 to ${LIMITS.maxOffset}` })
-    .max(LIMITS.maxOffset, { error: `must be at most ${LIMITS.maxOffset}` })
-    .optional(),
+  limit: integerFrom(1, LIMITS.maxLimit).optional(),
+  offset: integerFrom(0, LIMITS.maxOffset).optional(),
   timezone: z.string().min(1).max(LIMITS.maxTimezoneLength).optional(),
 });
 
