@@ -112,6 +112,10 @@ for (const transport of ["node", "bun"] as TransportKind[]) {
       const doomed = await RespConnection.connect(redisUrl, { transport, name: `${prefix}doomed` });
       const id = await doomed.callNumber(["CLIENT", "ID"]);
       const blocked = doomed.send(["BLPOP", key("never"), "5"]);
+      // Kill only once Redis is blocked on the pop, so the command is pending rather than not yet written.
+      while (!(await redis.callString(["CLIENT", "LIST", "ID", String(id)])).includes("cmd=blpop")) {
+        await Bun.sleep(5);
+      }
       await redis.call(["CLIENT", "KILL", "ID", id]);
       await expect(blocked).rejects.toThrow(/^Redis connection to .* closed/);
       await doomed.closed;
