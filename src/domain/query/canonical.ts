@@ -26,7 +26,7 @@ export interface ResolvedQuery {
   granularity: Granularity | null;
   /** Null: all time (the query had no timeDimension). */
   range: InstantRange | null;
-  /** Canonical IANA name; "UTC" whenever the zone cannot change the answer (no granularity). */
+  /** IANA name in lower case; "UTC" whenever the zone cannot change the answer (no granularity). */
   timezone: string;
   filters: FilterNode[];
   /** Explicit sort; the compiler breaks ties by every selected column, so results are deterministic. */

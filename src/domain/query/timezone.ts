@@ -44,14 +44,17 @@ function formatterFor(zone: string): Intl.DateTimeFormat {
 }
 
 /**
- * The canonical spelling of an IANA time zone (`"europe/paris"` → `"Europe/Paris"`), or null when the name is
- * not one.
+ * The canonical spelling of an IANA time zone, or null when the name is not one. Zone names are
+ * case-insensitive (to Intl and to Postgres alike), so the canonical spelling is lower case:
+ * `"Europe/Paris"` → `"europe/paris"`. Intl's own `resolvedOptions().timeZone` is no use here: runtimes
+ * disagree on it (V8 turns Asia/Kolkata into Asia/Calcutta, JavaScriptCore keeps it), and the hash must not
+ * depend on where it was computed.
  */
 export function canonicalTimezone(name: string): string | null {
   if (!ZONE_NAME.test(name)) return null;
   try {
-    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
-    return ZONE_NAME.test(resolved) ? resolved : null;
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return name.toLowerCase();
   } catch {
     return null;
   }

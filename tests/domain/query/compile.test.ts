@@ -20,7 +20,7 @@ describe("compileQuery", () => {
     });
     expect(compiled.params).toEqual([
       "tenant-1",
-      "America/New_York",
+      "america/new_york",
       "2026-11-02T05:00:00.000Z",
       "2026-11-30T05:00:00.000Z",
       20,
