@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
 import { parseQuery } from "../../../src/domain/query/index.ts";
+import { openWarehouse } from "../../../src/warehouse/db.ts";
+import { insertEventsWithRollups } from "../../../src/warehouse/rollups.ts";
 import { NOW, testEvents, validQuery, zoneSensitiveQuery } from "./arbitraries.ts";
 import { referenceAnswer, type TestEvent, toStored } from "./reference.ts";
 import { openTestWarehouse, type TestWarehouse } from "./support.ts";
@@ -73,6 +75,46 @@ test("zones whose local buckets are not UTC's get the same numbers from rollups 
     }),
     { numRuns: 15 },
   );
+});
+
+test("concurrent batches over the same rollup rows neither deadlock nor lose counts", async () => {
+  const parallel = openWarehouse(tw.url, { max: 4 });
+  try {
+    const tenantId = "concurrent";
+    // Eight batches, each touching the same 2 channels x 2 ads in the same two minutes, in shuffled orders.
+    const batches = Array.from({ length: 8 }, (_, b) =>
+      Array.from({ length: 100 }, (_, i) => {
+        const e: TestEvent = {
+          tenantId,
+          eventId: `b${b}-${i}`,
+          ts: Date.UTC(2026, 2, 8, 12, (i * 7 + b) % 2, i % 60),
+          kind: i % 3 === 0 ? "click" : "impression",
+          channel: i % 2 === 0 ? "google" : "email",
+          campaign: "spring",
+          ad: (i * 5 + b) % 4 < 2 ? "a1" : "a2",
+          country: "US",
+          city: "Paris",
+          costMicros: 1000 + i,
+          revenueMicros: 0,
+        };
+        return e;
+      }),
+    );
+    await Promise.all(
+      batches.map((batch) => insertEventsWithRollups(parallel.db, tenantId, batch.map(toStored))),
+    );
+    stored.push(...batches.flat());
+    const query = parseQuery(
+      { measures: ["impressions", "clicks", "spend"], dimensions: ["channel", "ad"] },
+      { now: NOW },
+    );
+    if (!query.ok) throw new Error("invalid");
+    const fromRollups = await tw.run(query.query, tenantId, NOW);
+    expect(fromRollups.source).toBe("rollup_day");
+    expect(fromRollups.rows).toEqual(referenceAnswer(stored, query.query, tenantId, NOW));
+  } finally {
+    await parallel.close();
+  }
 });
 
 test("the rollups hold exactly the raw events' totals, per grain", async () => {

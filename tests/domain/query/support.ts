@@ -9,6 +9,8 @@ import { throwawayDatabase } from "../../warehouse/helpers.ts";
 
 export interface TestWarehouse {
   wh: Warehouse;
+  /** The throwaway database's URL. */
+  url: string;
   /** Stores events for a tenant through the ingest write (raw + rollups); returns how many were new. */
   store(tenantId: string, events: readonly EventToStore[]): Promise<number>;
   /** Compiles and runs a query; `useRollups: false` forces raw events. */
@@ -29,6 +31,7 @@ export async function openTestWarehouse(): Promise<TestWarehouse> {
   const partitioned = new Set<string>();
   return {
     wh,
+    url: target.url,
     async store(tenantId, events) {
       const span = eventDaySpan(events);
       if (span && !partitioned.has(span.join())) {
