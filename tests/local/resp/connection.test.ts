@@ -117,7 +117,7 @@ for (const transport of ["node", "bun"] as TransportKind[]) {
         (error: Error) => error,
       );
       // Kill only once Redis is blocked on the pop, so the command is pending rather than not yet written.
-      while (!(await redis.callString(["CLIENT", "LIST", "ID", String(id)])).includes("cmd=blpop")) {
+      while (!(await redis.callString(["CLIENT", "LIST", "ID", String(id)]))?.includes("cmd=blpop")) {
         await Bun.sleep(5);
       }
       await redis.call(["CLIENT", "KILL", "ID", id]);
