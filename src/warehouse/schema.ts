@@ -122,6 +122,31 @@ export const adRollupMinute = rollup("ad_rollup_minute");
 export const adRollupHour = rollup("ad_rollup_hour");
 export const adRollupDay = rollup("ad_rollup_day");
 
+/** One batch's leaderboard tally, `[epochMinute, ad, clicks, impressions, conversions, spendMicros]` per row. */
+export type LeaderboardTallyRow = [number, string, number, number, number, number];
+
+/**
+ * Leaderboard increments of ingest attempts that committed but whose Redis update may not have happened yet:
+ * written by the same statement as the events, deleted once applied. A redelivered batch applies what a
+ * crashed attempt left here; each attempt's marker in Redis keeps its increments from being added twice.
+ */
+export const leaderboardOutbox = pgTable(
+  "leaderboard_outbox",
+  {
+    tenantId: text("tenant_id").notNull(),
+    /** One per ingest attempt; also names the attempt's marker in Redis. */
+    attemptId: text("attempt_id").notNull(),
+    batchId: text("batch_id").notNull(),
+    tally: jsonb("tally").$type<LeaderboardTallyRow[]>().notNull(),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.attemptId] }),
+    // A redelivered batch looks up what earlier attempts of the same batch left.
+    index("leaderboard_outbox_batch_idx").on(t.tenantId, t.batchId),
+  ],
+);
+
 /** Influencers a tenant tracks, and the collector's last word on each. */
 export const influencers = pgTable(
   "influencers",
@@ -254,5 +279,6 @@ export type Import = typeof imports.$inferSelect;
 export type NewImport = typeof imports.$inferInsert;
 export type ImportChunk = typeof importChunks.$inferSelect;
 export type NewImportChunk = typeof importChunks.$inferInsert;
+export type LeaderboardOutboxRow = typeof leaderboardOutbox.$inferSelect;
 export type ImportError = typeof importErrors.$inferSelect;
 export type NewImportError = typeof importErrors.$inferInsert;

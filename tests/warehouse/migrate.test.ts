@@ -4,7 +4,7 @@ import { openWarehouse } from "../../src/warehouse/db.ts";
 import { migrate } from "../../src/warehouse/migrate.ts";
 import { throwawayDatabase } from "./helpers.ts";
 
-const ALL_MIGRATIONS = ["0000_warehouse", "0001_day_partitions"];
+const ALL_MIGRATIONS = ["0000_warehouse", "0001_day_partitions", "0002_leaderboard_outbox"];
 const TABLES = [
   "ad_events",
   "ad_rollup_day",
@@ -15,6 +15,7 @@ const TABLES = [
   "imports",
   "influencer_metrics",
   "influencers",
+  "leaderboard_outbox",
   "tenants",
 ];
 

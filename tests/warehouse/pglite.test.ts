@@ -27,7 +27,11 @@ afterAll(async () => {
 
 describe("warehouse on embedded PGlite", () => {
   test("migrations apply, and re-applying is a no-op", async () => {
-    expect((await migrate(url)).applied).toEqual(["0000_warehouse", "0001_day_partitions"]);
+    expect((await migrate(url)).applied).toEqual([
+      "0000_warehouse",
+      "0001_day_partitions",
+      "0002_leaderboard_outbox",
+    ]);
     expect((await migrate(url)).applied).toEqual([]);
   });
 
