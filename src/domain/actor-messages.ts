@@ -1,6 +1,7 @@
 // The message each actor accepts, by actor name: the edge publishes with these types and the actors host
 // validates every delivery against the same schema. A new actor adds one line here.
 import { z } from "zod";
+import { tenantRecordSchema } from "./tenants.ts";
 
 /** `ping` proves the path end to end: it echoes `echo` and, when given, writes it to the Redis key `recordKey`. */
 export const pingMessage = z.object({
@@ -8,8 +9,18 @@ export const pingMessage = z.object({
   recordKey: z.string().min(1).max(256).optional(),
 });
 
+/**
+ * `tenant-sync` copies a tenant from Redis (the serving copy the edge wrote) to Postgres (the system of record).
+ * The snapshot is the record as of `revision`; the actor prefers Redis's copy when it is at least as new.
+ */
+export const tenantSyncMessage = z.object({
+  tenantId: tenantRecordSchema.shape.id,
+  snapshot: tenantRecordSchema,
+});
+
 export const actorMessages = {
   ping: pingMessage,
+  "tenant-sync": tenantSyncMessage,
 } as const;
 
 export type ActorName = keyof typeof actorMessages;

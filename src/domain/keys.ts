@@ -7,7 +7,7 @@ export function tenantTag(tenantId: string): string {
 }
 
 export const keys = {
-  /** Hash: the tenant's profile as the edge needs it on every request (name, limits, status). */
+  /** Hash: the tenant's serving record (`src/domain/tenants.ts`: key hash, name, limits, status, revision). */
   tenant: (t: string) => `${tenantTag(t)}:tenant`,
   /** String: the tenant's data version; bumping it retires every cached answer at once. */
   dataVersion: (t: string) => `${tenantTag(t)}:ver`,
@@ -19,21 +19,32 @@ export const keys = {
   query: (t: string, queryId: string) => `${tenantTag(t)}:query:${queryId}`,
   /** Sorted set: the tenant semaphore's leases, scored by expiry. */
   semaphore: (t: string) => `${tenantTag(t)}:sem`,
-  /** List / sorted set: queries waiting for a permit in this tenant's lane, first come first served. */
+  /** Sorted set: queries waiting for a permit in this tenant's lane, scored by askedAt (first come first served). */
   lane: (t: string) => `${tenantTag(t)}:lane`,
+  /** Sorted set: when each lane entry lapses unless its delivery refreshes it (Redis clock, ms). */
+  laneExpiry: (t: string) => `${tenantTag(t)}:lane:exp`,
+  /** Hash: query id → message body, for lane entries whose delivery left (parked) and must be woken. */
+  laneParked: (t: string) => `${tenantTag(t)}:lane:parked`,
   /** Stream: completion events the edge polls. */
   done: (t: string) => `${tenantTag(t)}:done`,
   /** Prefix for the tenant's rate-limit counters (@upstash/ratelimit appends its own suffix). */
   rateLimit: (t: string) => `${tenantTag(t)}:rl`,
   /** Sorted set: ads scored by a metric within one UTC minute (epoch minute). */
   top: (t: string, metric: string, minute: number) => `${tenantTag(t)}:top:${metric}:${minute}`,
+  /** String: set once an ingest attempt's leaderboard increments were added, so they are never added twice. */
+  topApplied: (t: string, attemptId: string) => `${tenantTag(t)}:topmark:${attemptId}`,
+  /** Sorted set: scratch space for one `GET /v1/ads/top` union, deleted by the same script. */
+  topScratch: (t: string, id: string) => `${tenantTag(t)}:topscratch:${id}`,
 } as const;
 
 export const globalKeys = {
-  /** String: tenant id for a SHA-256 hex API-key hash. */
-  apiKey: (keyHash: string) => `fw:apikey:${keyHash}`,
-  /** Set: every tenant id, for the operator's listing. */
+  /** Set: every tenant id, for the operator's listing. (API keys carry their tenant id, so no key index.) */
   tenants: "fw:tenants",
-  /** Sorted set: the global warehouse semaphore's leases. */
+  /** Sorted set: the global warehouse semaphore's leases (`<token>:<tenant>`, scored by expiry). */
   warehouseSemaphore: "wh:sem",
+  /**
+   * Sorted set: tenants waiting for a warehouse permit, scored by when their claim lapses. Its hash tag is
+   * `wh:sem`, so it hashes to the semaphore's own Cluster slot and one script can read both.
+   */
+  warehouseWaiting: "{wh:sem}:wait",
 } as const;

@@ -3,7 +3,9 @@ import { Hono } from "hono";
 import type { EdgeEnv, EdgeServices } from "./context.ts";
 import { renderError, renderNotFound } from "./errors.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { registerAdminTenants } from "./routes/admin-tenants.ts";
 import { registerHealth } from "./routes/health.ts";
+import { registerMeta } from "./routes/meta.ts";
 
 export type { EdgeServices } from "./context.ts";
 
@@ -23,5 +25,7 @@ export function createApp(services: EdgeServices, options: AppOptions = {}): Hon
   app.onError(renderError);
   app.notFound(renderNotFound);
   registerHealth(app, services, options.healthTimeoutMs ?? 2000);
+  registerAdminTenants(app, services);
+  registerMeta(app, services);
   return app;
 }

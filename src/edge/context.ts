@@ -1,4 +1,6 @@
 import type { Redis } from "@upstash/redis/cloudflare";
+import type { Tenant } from "../domain/tenants.ts";
+import type { Publisher } from "../publisher/index.ts";
 
 /** What the edge app talks to; the runtime starters build it from their configuration. */
 export interface EdgeServices {
@@ -8,9 +10,35 @@ export interface EdgeServices {
   actorsUrl?: string;
   /** fetch used for calls to other Fairway services; tests and runtimes may swap it. */
   fetch?: typeof fetch;
+  /** Publishes actor messages through QStash; without it, work that needs an actor answers 503. */
+  publisher?: Publisher;
+  /** Bearer token for `/admin/*`; without it those endpoints answer 503. */
+  operatorToken?: string;
+  /** Query-path settings; each has a default (see `src/edge/services/query-settings.ts`). */
+  query?: Partial<QuerySettings>;
+}
+
+export interface QuerySettings {
+  /** How long a cached result counts as fresh. */
+  cacheTtlSeconds: number;
+  /** How much longer it stays in Redis, to be served as `stale` under `stale-while-revalidate`. */
+  staleGraceSeconds: number;
+  /** `?wait=` when none is given, and its maximum. */
+  defaultWaitMs: number;
+  maxWaitMs: number;
+  /** Request body limit for POST /v1/queries. */
+  maxBodyBytes: number;
 }
 
 /** Hono's typing for this app: values middleware puts on the context. */
 export interface EdgeEnv {
-  Variables: { requestId: string };
+  Variables: {
+    requestId: string;
+    /** Set by `tenantAuth` on every authenticated request. */
+    tenant: Tenant;
+    /** The tenant's data version, read in the same round trip as authentication. */
+    dataVersion: number;
+    /** Values of the keys a route asked `tenantAuth` to prefetch, by key (null when missing). */
+    prefetched: ReadonlyMap<string, unknown>;
+  };
 }

@@ -1,6 +1,8 @@
 // Turns a runtime's configuration (Workers bindings, process or Deno environment) into the app's services.
+import { Client } from "@upstash/qstash";
 import { Redis } from "@upstash/redis/cloudflare";
-import type { EdgeServices } from "./context.ts";
+import { createPublisher } from "../publisher/index.ts";
+import type { EdgeServices, QuerySettings } from "./context.ts";
 
 export type EdgeConfigSource = Record<string, unknown>;
 
@@ -12,24 +14,53 @@ export interface EdgeConfig {
   redisUrl: string;
   redisToken: string;
   actorsUrl: string | undefined;
+  /** Where QStash delivers actor messages (`ACTORS_PUBLIC_URL`, else `ACTORS_URL`). */
+  actorsPublicUrl: string | undefined;
+  qstash: { url: string; token: string } | undefined;
+  operatorToken: string | undefined;
+  query: Partial<QuerySettings>;
 }
+
+/** Upstash's QStash endpoint, used when only a token is configured. */
+const UPSTASH_QSTASH_URL = "https://qstash.upstash.io";
 
 export function readEdgeConfig(source: EdgeConfigSource): EdgeConfig {
   const missing = ["UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"].filter(
     (name) => !text(source, name),
   );
   if (missing.length > 0) throw new EdgeConfigError(`Missing configuration: ${missing.join(", ")}`);
+  const actorsUrl = mapDefined(text(source, "ACTORS_URL"), trimSlash);
+  const qstashToken = text(source, "QSTASH_TOKEN");
   return {
     redisUrl: trimSlash(text(source, "UPSTASH_REDIS_REST_URL") as string),
     redisToken: text(source, "UPSTASH_REDIS_REST_TOKEN") as string,
-    actorsUrl: mapDefined(text(source, "ACTORS_URL"), trimSlash),
+    actorsUrl,
+    actorsPublicUrl: mapDefined(text(source, "ACTORS_PUBLIC_URL"), trimSlash) ?? actorsUrl,
+    qstash: qstashToken
+      ? { url: trimSlash(text(source, "QSTASH_URL") ?? UPSTASH_QSTASH_URL), token: qstashToken }
+      : undefined,
+    operatorToken: text(source, "FAIRWAY_OPERATOR_TOKEN"),
+    query: {
+      cacheTtlSeconds: positiveInt(source, "FAIRWAY_QUERY_CACHE_TTL_SECONDS"),
+      staleGraceSeconds: positiveInt(source, "FAIRWAY_QUERY_STALE_GRACE_SECONDS", 0),
+    },
   };
 }
 
 export function createServices(config: EdgeConfig): EdgeServices {
+  const publisher =
+    config.qstash && config.actorsPublicUrl
+      ? createPublisher({
+          client: new Client({ baseUrl: config.qstash.url, token: config.qstash.token }),
+          actorsUrl: config.actorsPublicUrl,
+        })
+      : undefined;
   return {
     redis: new Redis({ url: config.redisUrl, token: config.redisToken, enableTelemetry: false }),
     actorsUrl: config.actorsUrl,
+    publisher,
+    operatorToken: config.operatorToken,
+    query: config.query,
   };
 }
 
@@ -41,6 +72,16 @@ export function servicesFromEnv(source: EdgeConfigSource): EdgeServices {
 function text(source: EdgeConfigSource, name: string): string | undefined {
   const value = source[name];
   return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function positiveInt(source: EdgeConfigSource, name: string, min = 1): number | undefined {
+  const raw = text(source, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new EdgeConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
 }
 
 function trimSlash(url: string): string {

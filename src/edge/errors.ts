@@ -3,20 +3,36 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { EdgeEnv } from "./context.ts";
 
-/** An error the client should see as is: its status, a stable machine code, and a human message. */
+/** One problem with one field of the request, e.g. `{field: "filters[0].member", message: "unknown member …"}`. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * An error the client should see as is: its status, a stable machine code, a human message, and optionally
+ * the fields at fault or other details (merged into the error object).
+ */
 export class ApiError extends Error {
   override name = "ApiError";
   constructor(
     readonly status: ContentfulStatusCode,
     readonly code: string,
     message: string,
+    readonly details: { fields?: FieldError[] } & Record<string, unknown> = {},
   ) {
     super(message);
   }
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; requestId: string };
+  error: {
+    code: string;
+    message: string;
+    requestId: string;
+    fields?: FieldError[];
+    [detail: string]: unknown;
+  };
 }
 
 // Codes for errors Hono raises itself (body limits, malformed JSON, …).
@@ -34,7 +50,10 @@ const CODE_BY_STATUS: Record<number, string> = {
 /** The app's `onError`: every error leaves as `{error: {code, message, requestId}}`; unknown ones as a logged 500. */
 export function renderError(error: Error, c: Context<EdgeEnv>): Response {
   const requestId = c.get("requestId") ?? "";
-  if (error instanceof ApiError) return c.json(body(error.code, error.message, requestId), error.status);
+  if (error instanceof ApiError) {
+    const rendered = body(error.code, error.message, requestId);
+    return c.json({ error: { ...error.details, ...rendered.error } }, error.status);
+  }
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
     const code = CODE_BY_STATUS[status] ?? (status >= 500 ? "internal_error" : "bad_request");

@@ -1,0 +1,135 @@
+// Authenticates `/v1` calls by tenant API key and applies the tenant's rate limit, reading everything it needs
+// (tenant record, data version, the route's prefetched keys, the rate-limit script) in one Redis round trip.
+import type { Context, MiddlewareHandler } from "hono";
+import { keys } from "../../domain/keys.ts";
+import {
+  constantTimeEqual,
+  hashApiKey,
+  tenantFromHash,
+  tenantIdOfKey,
+  tenantOf,
+} from "../../domain/tenants.ts";
+import type { EdgeEnv, EdgeServices } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { type RateLimitVerdict, TenantRateLimiter } from "../services/rate-limit.ts";
+import { RedisBatch } from "../services/redis-batch.ts";
+import { bearerToken } from "./bearer.ts";
+
+export interface TenantAuthOptions {
+  /**
+   * Keys to GET in the same round trip, given the tenant id the key claims (trusted only once the key
+   * matches). Their values land in `c.get("prefetched")`. May read the request body.
+   */
+  prefetch?: (c: Context<EdgeEnv>, tenantId: string) => readonly string[] | Promise<readonly string[]>;
+}
+
+const INVALID_KEY = "Invalid API key";
+
+// One limiter per services object, shared by every route that authenticates tenants.
+const limiters = new WeakMap<EdgeServices, TenantRateLimiter>();
+
+export function rateLimiterFor(services: EdgeServices): TenantRateLimiter {
+  let limiter = limiters.get(services);
+  if (!limiter) {
+    limiter = new TenantRateLimiter();
+    limiters.set(services, limiter);
+  }
+  return limiter;
+}
+
+/**
+ * `Authorization: Bearer fw_<tenant>_<secret>` → `c.get("tenant")`, `c.get("dataVersion")`; 401 for a missing
+ * or wrong key, 403 for a disabled tenant, 429 over the rate limit, 503 when Redis does not answer. Every
+ * answer past authentication carries `RateLimit-Limit / -Remaining / -Reset`.
+ *
+ * @example app.post("/v1/events", tenantAuth(services), (c) => c.json({ tenant: c.get("tenant").id }))
+ */
+export function tenantAuth(
+  services: EdgeServices,
+  options: TenantAuthOptions = {},
+): MiddlewareHandler<EdgeEnv> {
+  const limiter = rateLimiterFor(services);
+  return async function tenantAuthMiddleware(c, next) {
+    const presented = bearerToken(c.req.header("authorization"));
+    if (presented === undefined) throw unauthorized(c, "Missing Authorization: Bearer <API key>");
+    const tenantId = tenantIdOfKey(presented);
+    if (tenantId === null) throw unauthorized(c, INVALID_KEY);
+
+    const [keyHash, extraKeys] = await Promise.all([
+      hashApiKey(presented),
+      options.prefetch ? options.prefetch(c, tenantId) : [],
+    ]);
+    const batch = new RedisBatch(services.redis);
+    const recordReply = batch.queue<Record<string, unknown> | null>((p) => p.hgetall(keys.tenant(tenantId)));
+    const versionReply = batch.queue<unknown>((p) => p.get(keys.dataVersion(tenantId)));
+    const extraReplies = extraKeys.map((key) => batch.queue<unknown>((p) => p.get(key)));
+    const known = limiter.knownLimitsOf(tenantId);
+    const earlyVerdict = known && limiter.limit(batch, tenantId, keyHash, known);
+    await sendBatch(batch);
+
+    const record = tenantFromHash(await redisReply(recordReply));
+    if (!record || !constantTimeEqual(record.apiKeyHash, keyHash)) throw unauthorized(c, INVALID_KEY);
+    if (record.disabledAt !== null) throw new ApiError(403, "tenant_disabled", "This tenant is disabled");
+    limiter.remember(record.id, record);
+
+    const verdict = await redisReply(earlyVerdict ?? limiter.limit(batch, tenantId, keyHash, record));
+    const resetSeconds = setRateLimitHeaders(c, verdict);
+    if (!verdict.success) {
+      c.header("Retry-After", String(resetSeconds));
+      throw new ApiError(
+        429,
+        "rate_limited",
+        `Rate limit of ${verdict.limit} requests per ${record.rateLimitWindowSeconds} s reached; retry in ${resetSeconds} s`,
+      );
+    }
+
+    const prefetched = new Map<string, unknown>();
+    for (const [i, key] of extraKeys.entries()) prefetched.set(key, await redisReply(extraReplies[i]));
+    c.set("tenant", tenantOf(record));
+    c.set("dataVersion", dataVersionOf(await redisReply(versionReply)));
+    c.set("prefetched", prefetched);
+    await next();
+  };
+}
+
+/** `{t:<id>}:ver` as a number: missing (no data yet) is version 0. */
+export function dataVersionOf(value: unknown): number {
+  const version = Number(value ?? 0);
+  return Number.isSafeInteger(version) && version >= 0 ? version : 0;
+}
+
+function unauthorized(c: Context<EdgeEnv>, message: string): ApiError {
+  c.header("WWW-Authenticate", 'Bearer realm="fairway"');
+  return new ApiError(401, "unauthorized", message);
+}
+
+/** Sets the rate-limit headers (IETF draft names); returns the seconds until the window resets. */
+function setRateLimitHeaders(c: Context<EdgeEnv>, verdict: RateLimitVerdict): number {
+  const resetSeconds = Math.max(1, Math.ceil((verdict.reset - Date.now()) / 1000));
+  c.header("RateLimit-Limit", String(verdict.limit));
+  c.header("RateLimit-Remaining", String(verdict.remaining));
+  c.header("RateLimit-Reset", String(resetSeconds));
+  return resetSeconds;
+}
+
+async function sendBatch(batch: RedisBatch): Promise<void> {
+  try {
+    await batch.send();
+  } catch (error) {
+    throw redisUnavailable(error);
+  }
+}
+
+/** A command's reply; a Redis failure becomes a 503 the client may retry. */
+export async function redisReply<T>(reply: Promise<T> | undefined): Promise<T> {
+  try {
+    return (await reply) as T;
+  } catch (error) {
+    throw redisUnavailable(error);
+  }
+}
+
+export function redisUnavailable(error: unknown): ApiError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ApiError(503, "redis_unavailable", `Redis did not answer: ${detail}`);
+}

@@ -1,0 +1,45 @@
+// Reads a JSON request body with a size limit: 413 past the limit (without buffering the rest), 400 when it is
+// not JSON. Both as the app's one error shape.
+import type { Context } from "hono";
+import type { EdgeEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+
+export async function readJsonBody(c: Context<EdgeEnv>, maxBytes: number): Promise<unknown> {
+  const text = await readText(c.req.raw, maxBytes);
+  if (text === undefined)
+    throw new ApiError(413, "payload_too_large", `Request body is larger than ${maxBytes} bytes`);
+  if (text.trim() === "") throw new ApiError(400, "invalid_json", "Request body is empty; expected JSON");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ApiError(400, "invalid_json", `Request body is not valid JSON: ${detail}`);
+  }
+}
+
+/** The body as text, or undefined once it passes `limit` bytes. */
+async function readText(request: Request, limit: number): Promise<string | undefined> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) return undefined;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
