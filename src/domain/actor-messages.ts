@@ -1,6 +1,7 @@
 // The message each actor accepts, by actor name: the edge publishes with these types and the actors host
 // validates every delivery against the same schema. A new actor adds one line here.
 import { z } from "zod";
+import { queryJobMessage } from "./query-jobs.ts";
 import { tenantRecordSchema } from "./tenants.ts";
 
 /** `ping` proves the path end to end: it echoes `echo` and, when given, writes it to the Redis key `recordKey`. */
@@ -20,6 +21,8 @@ export const tenantSyncMessage = z.object({
 
 export const actorMessages = {
   ping: pingMessage,
+  /** One semantic query to run for one tenant (src/domain/query-jobs.ts). */
+  query: queryJobMessage,
   "tenant-sync": tenantSyncMessage,
 } as const;
 
