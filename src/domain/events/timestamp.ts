@@ -1,0 +1,86 @@
+// Event times: ISO 8601 date-times with an explicit offset, or epoch milliseconds. A time without an offset is
+// refused: whose local time it is cannot be guessed, and a wrong guess silently moves events by hours.
+
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+const DATE_TIME_WITHOUT_OFFSET = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?$/;
+const EPOCH_MS_TEXT = /^\d{1,15}$/;
+
+export type TimestampParse = { ok: true; ms: number } | { ok: false; message: string };
+
+/**
+ * Epoch milliseconds of an event time: a number (epoch ms), a string of digits (epoch ms, as CSV files carry
+ * it), or an ISO 8601 date-time with `Z` or `±HH:MM`. Fractions finer than a millisecond are truncated.
+ *
+ * @example parseTimestamp("2026-11-25T10:15:00+01:00") // {ok: true, ms: Date.UTC(2026, 10, 25, 9, 15)}
+ */
+export function parseTimestamp(value: unknown): TimestampParse {
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) return { ok: false, message: "epoch milliseconds must be an integer" };
+    return { ok: true, ms: value };
+  }
+  if (typeof value !== "string") {
+    return { ok: false, message: "must be an ISO 8601 date-time with an offset, or epoch milliseconds" };
+  }
+  if (EPOCH_MS_TEXT.test(value)) return { ok: true, ms: Number(value) };
+  const match = ISO_DATE_TIME.exec(value);
+  if (!match) {
+    if (DATE_TIME_WITHOUT_OFFSET.test(value)) {
+      return { ok: false, message: `"${value}" has no offset: add Z (UTC) or ±HH:MM` };
+    }
+    return {
+      ok: false,
+      message: `"${clip(value)}" is not an ISO 8601 date-time (e.g. 2026-11-25T10:15:00Z) or epoch milliseconds`,
+    };
+  }
+  const [, y, mo, d, h, mi, s, fraction, zulu, sign, offH, offM] = match;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s ?? "0"].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    return { ok: false, message: `"${value}": no such date` };
+  }
+  if (hour > 23 || minute > 59 || second > 59)
+    return { ok: false, message: `"${value}": no such time of day` };
+  const millis = Number((fraction ?? "").padEnd(3, "0").slice(0, 3));
+  let offsetMinutes = 0;
+  if (!zulu) {
+    const [oh, om] = [Number(offH), Number(offM)];
+    if (oh > 23 || om > 59) return { ok: false, message: `"${value}": offset out of range` };
+    offsetMinutes = (sign === "-" ? -1 : 1) * (oh * 60 + om);
+  }
+  return { ok: true, ms: utcMs(year, month, day, hour, minute, second, millis) - offsetMinutes * 60_000 };
+}
+
+/** `Date.UTC` without its two-digit-year rule (it reads year 70 as 1970). */
+function utcMs(
+  year: number,
+  month: number,
+  day: number,
+  h: number,
+  m: number,
+  s: number,
+  ms: number,
+): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(h, m, s, ms);
+  return date.getTime();
+}
+
+function daysInMonth(year: number, month: number): number {
+  return month === 2 ? (isLeapYear(year) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
