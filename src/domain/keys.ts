@@ -35,6 +35,10 @@ export const keys = {
   topApplied: (t: string, attemptId: string) => `${tenantTag(t)}:topmark:${attemptId}`,
   /** Sorted set: scratch space for one `GET /v1/ads/top` union, deleted by the same script. */
   topScratch: (t: string, id: string) => `${tenantTag(t)}:topscratch:${id}`,
+  /** Sorted set: the influencers the tenant has registered (tracked or stopped), scored by first registration. */
+  influencers: (t: string) => `${tenantTag(t)}:influencers`,
+  /** Hash: one influencer's tracking settings, its collection loop's cursor and its last-seen state. */
+  influencer: (t: string, influencerId: string) => `${tenantTag(t)}:influencer:${influencerId}`,
 } as const;
 
 export const globalKeys = {
@@ -47,4 +51,6 @@ export const globalKeys = {
    * `wh:sem`, so it hashes to the semaphore's own Cluster slot and one script can read both.
    */
   warehouseWaiting: "{wh:sem}:wait",
+  /** Stream: influencer data points on their way to the warehouse (collector → sink, consumer group). */
+  influencerPoints: "fw:influencer-points",
 } as const;

@@ -1,0 +1,62 @@
+// When an influencer's ticks fire. Each loop walks a grid `first + k * interval`; the first point of the grid
+// is offset by a phase drawn from the influencer's id, so thousands of influencers on one interval spread over
+// it instead of all firing at the same instant.
+
+/**
+ * How finely tick times are placed, in ms. Upstash QStash schedules to the second (`Upstash-Not-Before`), so
+ * production uses 1000; the local broker honours millisecond delays, so the dev stack and tests use 1.
+ */
+export type TickPrecisionMs = number;
+
+/** FNV-1a 32-bit: stable across runtimes, no crypto needed. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The influencer's offset within one interval, a multiple of `precisionMs`. */
+export function tickPhaseMs(
+  tenantId: string,
+  influencerId: string,
+  intervalSeconds: number,
+  precisionMs: number,
+): number {
+  const slots = Math.max(1, Math.floor((intervalSeconds * 1000) / precisionMs));
+  return (hash32(`${tenantId}\u0000${influencerId}`) % slots) * precisionMs;
+}
+
+/**
+ * The first tick of a loop that starts at `now`: the earliest grid time strictly after it.
+ *
+ * @example firstTickAt("t1", "1000001", 60, 1000, Date.now()) // a whole second within the next minute
+ */
+export function firstTickAt(
+  tenantId: string,
+  influencerId: string,
+  intervalSeconds: number,
+  precisionMs: number,
+  now: number,
+): number {
+  const step = intervalSeconds * 1000;
+  const phase = tickPhaseMs(tenantId, influencerId, intervalSeconds, precisionMs);
+  return phase + (Math.floor((now - phase) / step) + 1) * step;
+}
+
+/**
+ * The tick after `at` on its grid, skipping grid times already past at `now` (a loop that was held up resumes
+ * on its cadence instead of bursting to catch up). Returns the next time and how many ticks it skipped.
+ */
+export function nextTickAfter(
+  at: number,
+  intervalSeconds: number,
+  now: number,
+): { next: number; skipped: number } {
+  const step = intervalSeconds * 1000;
+  if (at + step > now) return { next: at + step, skipped: 0 };
+  const k = Math.floor((now - at) / step) + 1;
+  return { next: at + k * step, skipped: k - 1 };
+}
