@@ -1,6 +1,7 @@
 // The message each actor accepts, by actor name: the edge publishes with these types and the actors host
 // validates every delivery against the same schema. A new actor adds one line here.
 import { z } from "zod";
+import { ingestMessage } from "./events/message.ts";
 import { queryJobMessage } from "./query-jobs.ts";
 import { tenantRecordSchema } from "./tenants.ts";
 
@@ -21,6 +22,8 @@ export const tenantSyncMessage = z.object({
 
 export const actorMessages = {
   ping: pingMessage,
+  /** One validated batch of ad events for one tenant (src/domain/events/message.ts). */
+  ingest: ingestMessage,
   /** One semantic query to run for one tenant (src/domain/query-jobs.ts). */
   query: queryJobMessage,
   "tenant-sync": tenantSyncMessage,

@@ -8,7 +8,7 @@
 // and `revenue` over events of every kind. Buckets are UTC (`date_trunc(unit, ts, 'UTC')`).
 import { sql } from "drizzle-orm";
 import type { SqlExecutor } from "./partitions.ts";
-import type { NewAdEvent } from "./schema.ts";
+import type { LeaderboardTallyRow, NewAdEvent } from "./schema.ts";
 
 /** An event to store; the tenant is given separately. `cost` / `revenue` default to 0. */
 export type EventToStore = Omit<NewAdEvent, "tenantId" | "receivedAt">;
@@ -42,8 +42,8 @@ function foldInto(grain: RollupGrain): string {
       revenue = r.revenue + excluded.revenue`;
 }
 
-/** The whole write: tenant and events (as JSON) are its only parameters. */
-function insertAndFold(tenantId: string, eventsJson: string) {
+/** The CTEs every write shares: decode the events, insert the new ones, fold them into the three rollups. */
+function insertAndFoldCtes(tenantId: string, eventsJson: string) {
   return sql`
     WITH incoming AS (
       SELECT * FROM jsonb_to_recordset(${eventsJson}::jsonb) AS x(
@@ -59,7 +59,12 @@ function insertAndFold(tenantId: string, eventsJson: string) {
     ), fold_minute AS (${sql.raw(foldInto("minute"))}
     ), fold_hour AS (${sql.raw(foldInto("hour"))}
     ), fold_day AS (${sql.raw(foldInto("day"))}
-    )
+    )`;
+}
+
+/** The whole write: tenant and events (as JSON) are its only parameters. */
+function insertAndFold(tenantId: string, eventsJson: string) {
+  return sql`${insertAndFoldCtes(tenantId, eventsJson)}
     SELECT count(*)::int AS inserted FROM inserted`;
 }
 
@@ -76,6 +81,12 @@ export async function insertEventsWithRollups(
   events: readonly EventToStore[],
 ): Promise<{ inserted: number }> {
   if (events.length === 0) return { inserted: 0 };
+  const result = await db.execute<{ inserted: number }>(insertAndFold(tenantId, eventsAsJson(events)));
+  return { inserted: Number(result[0]?.inserted ?? 0) };
+}
+
+/** The events as the JSON document the statement decodes (snake_case columns, money defaulting to 0). */
+function eventsAsJson(events: readonly EventToStore[]): string {
   const rows = events.map((event) => ({
     event_id: event.eventId,
     ts: event.ts instanceof Date ? event.ts.toISOString() : event.ts,
@@ -88,8 +99,80 @@ export async function insertEventsWithRollups(
     cost: event.cost ?? "0",
     revenue: event.revenue ?? "0",
   }));
-  const result = await db.execute<{ inserted: number }>(insertAndFold(tenantId, JSON.stringify(rows)));
-  return { inserted: Number(result[0]?.inserted ?? 0) };
+  return JSON.stringify(rows);
+}
+
+/** What the ingest actor needs to keep the live leaderboards (see `insertEventsWithLeaderboardTally`). */
+export interface LeaderboardCapture {
+  /** Names the outbox row this write leaves, and the Redis marker that applies it once. */
+  attemptId: string;
+  batchId: string;
+  /** Events before this instant are not tallied: their minutes' sorted sets have already expired. */
+  since: Date;
+}
+
+/** A tally left in the outbox by an earlier attempt at the same batch, not yet known to be applied. */
+export interface PendingTally {
+  attemptId: string;
+  tally: LeaderboardTallyRow[];
+}
+
+export interface InsertWithTallyResult {
+  inserted: number;
+  /** Per minute and ad, what the newly inserted events add to the leaderboards (empty when nothing new). */
+  tally: LeaderboardTallyRow[];
+  /** Outbox rows earlier attempts at this batch left (their Redis update may not have happened). */
+  pending: PendingTally[];
+}
+
+/**
+ * `insertEventsWithRollups`, plus, in the same statement: the newly inserted events tallied per minute and ad
+ * (clicks, impressions, conversions, spend in millionths), that tally written to `leaderboard_outbox` under
+ * `attemptId` when it is not empty, and the outbox rows earlier attempts at the same batch left. The tally
+ * is committed with the events it counts, so a crash before Redis is updated loses nothing: the redelivery
+ * finds the row in `pending`.
+ *
+ * @example const { inserted, tally, pending } = await insertEventsWithLeaderboardTally(wh.db, "t1", events, capture);
+ */
+export async function insertEventsWithLeaderboardTally(
+  db: SqlExecutor,
+  tenantId: string,
+  events: readonly EventToStore[],
+  capture: LeaderboardCapture,
+): Promise<InsertWithTallyResult> {
+  if (events.length === 0) return { inserted: 0, tally: [], pending: [] };
+  const result = await db.execute<{
+    inserted: number;
+    tally: LeaderboardTallyRow[];
+    pending: PendingTally[];
+  }>(sql`
+    ${insertAndFoldCtes(tenantId, eventsAsJson(events))}, tallied AS (
+      SELECT floor(extract(epoch FROM ts) / 60)::bigint AS minute, ad,
+        count(*) FILTER (WHERE kind = 'click') AS clicks,
+        count(*) FILTER (WHERE kind = 'impression') AS impressions,
+        count(*) FILTER (WHERE kind = 'conversion') AS conversions,
+        (sum(cost) * 1000000)::bigint AS spend_micros
+      FROM inserted
+      WHERE ts >= ${capture.since.toISOString()}::timestamptz
+      GROUP BY 1, 2
+      HAVING count(*) FILTER (WHERE kind IN ('click', 'impression', 'conversion')) > 0 OR sum(cost) > 0
+    ), tally AS (
+      SELECT coalesce(jsonb_agg(
+        jsonb_build_array(minute, ad, clicks, impressions, conversions, spend_micros) ORDER BY minute, ad
+      ), '[]'::jsonb) AS rows
+      FROM tallied
+    ), outbox AS (
+      INSERT INTO leaderboard_outbox (tenant_id, attempt_id, batch_id, tally)
+      SELECT ${tenantId}, ${capture.attemptId}, ${capture.batchId}, rows FROM tally
+      WHERE jsonb_array_length(rows) > 0
+    )
+    SELECT (SELECT count(*)::int FROM inserted) AS inserted,
+      (SELECT rows FROM tally) AS tally,
+      -- The statement's snapshot does not see its own outbox insert: these are earlier attempts' rows.
+      (SELECT coalesce(jsonb_agg(jsonb_build_object('attemptId', attempt_id, 'tally', tally)), '[]'::jsonb)
+        FROM leaderboard_outbox WHERE tenant_id = ${tenantId} AND batch_id = ${capture.batchId}) AS pending`);
+  const row = result[0];
+  return { inserted: Number(row?.inserted ?? 0), tally: row?.tally ?? [], pending: row?.pending ?? [] };
 }
 
 /** The UTC days (`YYYY-MM-DD`) events fall on, first and last: the partitions they need. */

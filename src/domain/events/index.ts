@@ -3,5 +3,6 @@
 export * from "./batch.ts";
 export * from "./batch-id.ts";
 export * from "./fields.ts";
+export * from "./message.ts";
 export * from "./timestamp.ts";
 export * from "./validate.ts";
