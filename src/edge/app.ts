@@ -6,6 +6,7 @@ import { requestId } from "./middleware/request-id.ts";
 import { registerAdminTenants } from "./routes/admin-tenants.ts";
 import { registerHealth } from "./routes/health.ts";
 import { registerMeta } from "./routes/meta.ts";
+import { registerQueries } from "./routes/queries.ts";
 
 export type { EdgeServices } from "./context.ts";
 
@@ -27,5 +28,6 @@ export function createApp(services: EdgeServices, options: AppOptions = {}): Hon
   registerHealth(app, services, options.healthTimeoutMs ?? 2000);
   registerAdminTenants(app, services);
   registerMeta(app, services);
+  registerQueries(app, services);
   return app;
 }

@@ -30,6 +30,7 @@ export interface EdgeHarness {
   /** For assertions and set-up; same bridge as the app. */
   redis: Redis;
   bridge: RedisRest;
+  bridgeToken: string;
   broker: QStashBroker;
   host: TestHost;
   operatorToken: string;
@@ -88,6 +89,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<EdgeHa
     services,
     redis,
     bridge,
+    bridgeToken: restToken,
     broker,
     host,
     operatorToken,

@@ -1,0 +1,117 @@
+// The semantic query API: POST /v1/queries answers from the cache or computes once per question and waits
+// (bounded) for the result; GET /v1/queries/:id long-polls a query of the caller's own tenant.
+import type { Context, Hono } from "hono";
+import type { CachedResult } from "../../domain/query-jobs.ts";
+import type { EdgeEnv, EdgeServices } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { tenantAuth } from "../middleware/tenant-auth.ts";
+import { readJsonBody } from "../services/json-body.ts";
+import { type QueryRequest, readQueryRequest } from "../services/query-request.ts";
+import { cachedResultFrom, isFresh, type QuerySnapshot } from "../services/query-results.ts";
+import { cacheKeyOf, computeQuery, queryServices } from "../services/query-runner.ts";
+import { querySettings } from "../services/query-settings.ts";
+import { QUERY_ID } from "../services/single-flight.ts";
+import { parseWait } from "../services/wait-param.ts";
+
+export type CacheOutcome = "hit" | "miss" | "stale";
+
+/** Seconds a client should wait before polling a query that is not done yet. */
+const POLL_AFTER_SECONDS = 1;
+
+export function resultBody(entry: CachedResult, cache: CacheOutcome) {
+  return {
+    data: entry.data,
+    meta: {
+      cache,
+      queryId: entry.queryId,
+      dataVersion: entry.dataVersion,
+      computedAt: new Date(entry.computedAt).toISOString(),
+      durationMs: entry.durationMs,
+      source: entry.source,
+      rowCount: entry.data.length,
+      columns: entry.columns,
+    },
+  };
+}
+
+export function registerQueries(app: Hono<EdgeEnv>, services: EdgeServices): void {
+  const settings = querySettings(services);
+  // The body is read and hashed while the key is checked, so the cache entry rides the auth round trip; its
+  // errors are reported only once the caller has proven who it is.
+  const prepared = new WeakMap<Request, Promise<QueryRequest>>();
+  const auth = tenantAuth(services, {
+    async prefetch(c, tenantId) {
+      const request = readJsonBody(c, settings.maxBodyBytes).then((body) =>
+        readQueryRequest(body, Date.now()),
+      );
+      request.catch(() => {});
+      prepared.set(c.req.raw, request);
+      const ready = await request.catch(() => undefined);
+      return ready ? [cacheKeyOf(tenantId, ready)] : [];
+    },
+  });
+
+  app.post("/v1/queries", auth, async (c) => {
+    const request = await (prepared.get(c.req.raw) as Promise<QueryRequest>);
+    const waitMs = parseWait(c.req.query("wait"), settings.defaultWaitMs, settings.maxWaitMs);
+    const tenant = c.get("tenant");
+    const dataVersion = c.get("dataVersion");
+    const entry = cachedResultFrom(c.get("prefetched").get(cacheKeyOf(tenant.id, request)));
+
+    if (entry && request.mode !== "no-cache") {
+      if (isFresh(entry, dataVersion, settings.cacheTtlSeconds, Date.now()))
+        return c.json(resultBody(entry, "hit"));
+      if (request.mode === "stale-while-revalidate") {
+        const refresh = await computeQuery(services, settings, tenant, dataVersion, request);
+        c.header("Fairway-Refresh-Query", refresh.queryId);
+        return c.json(resultBody(entry, "stale"));
+      }
+    }
+    const flight = await computeQuery(services, settings, tenant, dataVersion, request);
+    const snapshot = await queryServices(services).results.settle(
+      tenant.id,
+      flight.queryId,
+      waitMs,
+      request.hash,
+    );
+    return answer(c, flight.queryId, snapshot);
+  });
+
+  app.get("/v1/queries/:id", tenantAuth(services), async (c) => {
+    const id = c.req.param("id");
+    const waitMs = parseWait(c.req.query("wait"), settings.defaultWaitMs, settings.maxWaitMs);
+    // Ids are looked up only under the caller's own tenant tag: another tenant's id is simply not there.
+    if (!QUERY_ID.test(id)) throw queryNotFound(id);
+    const snapshot = await queryServices(services).results.settle(c.get("tenant").id, id, waitMs);
+    if (!snapshot.status) throw queryNotFound(id);
+    return answer(c, id, snapshot);
+  });
+}
+
+/** 200 with the result, 422 for a failed query, 202 while it is queued or running. */
+function answer(c: Context<EdgeEnv>, queryId: string, snapshot: QuerySnapshot): Response {
+  const { status, entry } = snapshot;
+  if (status?.status === "done") {
+    if (!entry) {
+      throw new ApiError(410, "result_expired", "The result is no longer cached; send the query again", {
+        queryId,
+      });
+    }
+    return c.json(resultBody(entry, entry.queryId === queryId ? "miss" : "hit"));
+  }
+  if (status?.status === "error") {
+    throw new ApiError(422, "query_failed", status.error ?? "The query failed", { queryId });
+  }
+  c.header("Location", `/v1/queries/${queryId}`);
+  c.header("Retry-After", String(POLL_AFTER_SECONDS));
+  const body: { id: string; status: string; position?: number } = {
+    id: queryId,
+    status: status?.status ?? "queued",
+  };
+  if (snapshot.position !== undefined) body.position = snapshot.position;
+  return c.json(body, 202);
+}
+
+function queryNotFound(id: string): ApiError {
+  return new ApiError(404, "query_not_found", `No query ${JSON.stringify(id.slice(0, 64))}`);
+}

@@ -1,0 +1,36 @@
+// The body of `POST /v1/queries`: a semantic query plus an optional `cache` mode, validated and hashed.
+import { parseQuery, type Query, queryHash } from "../../domain/query/index.ts";
+import { ApiError, type FieldError } from "../errors.ts";
+
+export const CACHE_MODES = ["default", "no-cache", "stale-while-revalidate"] as const;
+export type CacheMode = (typeof CACHE_MODES)[number];
+
+export interface QueryRequest {
+  mode: CacheMode;
+  /** Canonical query (what the actor receives) and its hash (the cache key's stable part). */
+  canonical: Query;
+  hash: string;
+  /** Epoch ms relative date ranges were resolved against. */
+  askedAt: number;
+}
+
+/** Validates the parsed JSON body; throws a 400 naming every field at fault. */
+export async function readQueryRequest(body: unknown, now: number): Promise<QueryRequest> {
+  const errors: FieldError[] = [];
+  let mode: CacheMode = "default";
+  let queryInput = body;
+  if (body !== null && typeof body === "object" && !Array.isArray(body) && "cache" in body) {
+    const { cache, ...rest } = body as Record<string, unknown>;
+    queryInput = rest;
+    if (CACHE_MODES.includes(cache as CacheMode)) mode = cache as CacheMode;
+    else errors.push({ field: "cache", message: `must be one of ${CACHE_MODES.join(", ")}` });
+  }
+  const parsed = parseQuery(queryInput, { now });
+  if (!parsed.ok) errors.push(...parsed.errors);
+  if (!parsed.ok || errors.length > 0) {
+    const first = errors[0] as FieldError;
+    throw new ApiError(400, "invalid_query", `${first.field}: ${first.message}`, { fields: errors });
+  }
+  const { hash, canonical } = await queryHash(parsed.query, now);
+  return { mode, canonical, hash, askedAt: now };
+}
