@@ -2,12 +2,14 @@
 // stale SHA fails here), the client's Script computes the same SHA, and each opens with its KEYS / ARGV /
 // Returns header.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { laneScripts } from "../../actors/lanes/scripts.ts";
 import type { LuaScript } from "../../actors/semaphore/lua-script.ts";
 import { semaphoreScripts } from "../../actors/semaphore/scripts.ts";
 import { openRedisFixture, type RedisFixture } from "./semaphore-support.ts";
 
 const groups: Record<string, Record<string, LuaScript>> = {
   semaphore: semaphoreScripts,
+  lanes: laneScripts,
 };
 const all = Object.entries(groups).flatMap(([group, scripts]) =>
   Object.values(scripts).map((script) => ({ group, script })),

@@ -1,0 +1,22 @@
+-- Gives a tenant permit back because the warehouse semaphore refused the query, and puts the query back in
+-- its lane at its own place (its askedAt), so waiting for the warehouse does not cost it its turn.
+--
+-- KEYS[1]  {t}:sem
+-- KEYS[2]  {t}:lane
+-- KEYS[3]  {t}:lane:exp
+-- KEYS[4]  {t}:query:<id>
+-- ARGV[1]  query id
+-- ARGV[2]  askedAt
+-- ARGV[3]  the lease token to give back
+-- ARGV[4]  ms the lane entry stays without another attempt
+--
+-- Returns the query's place in line (0 = first)
+
+local now = now_ms()
+redis.call("ZREM", KEYS[1], ARGV[3])
+if redis.call("HGET", KEYS[4], "runner") == ARGV[3] then
+  redis.call("HDEL", KEYS[4], "runner", "runnerMessage")
+end
+redis.call("ZADD", KEYS[2], ARGV[2], ARGV[1])
+redis.call("ZADD", KEYS[3], now + tonumber(ARGV[4]), ARGV[1])
+return redis.call("ZRANK", KEYS[2], ARGV[1])

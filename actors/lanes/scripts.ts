@@ -1,0 +1,52 @@
+// The lane scripts: the tenant's FIFO lane over its semaphore, and the fair-share warehouse semaphore. Each
+// has the SHA-1 Redis gives it (checked by tests/actors/semaphore-scripts).
+
+import { luaScript } from "../semaphore/lua-script.ts";
+import { leaseLibrary } from "../semaphore/scripts.ts";
+import laneLib from "./lua/lib.lua" with { type: "text" };
+import tenantAcquire from "./lua/tenant-acquire.lua" with { type: "text" };
+import tenantPark from "./lua/tenant-park.lua" with { type: "text" };
+import tenantRelease from "./lua/tenant-release.lua" with { type: "text" };
+import tenantYield from "./lua/tenant-yield.lua" with { type: "text" };
+import warehouseAcquire from "./lua/warehouse-acquire.lua" with { type: "text" };
+import warehouseClaim from "./lua/warehouse-claim.lua" with { type: "text" };
+import warehouseLib from "./lua/warehouse-lib.lua" with { type: "text" };
+import warehouseRelease from "./lua/warehouse-release.lua" with { type: "text" };
+
+const tenant = `${leaseLibrary}\n${laneLib}`;
+const warehouse = `${leaseLibrary}\n${warehouseLib}`;
+
+export const laneScripts = {
+  tenantAcquire: luaScript(
+    "tenant-acquire",
+    tenantAcquire,
+    "02d5912fe600a2d68c5b47f7fce84041cc4105ee",
+    tenant,
+  ),
+  tenantYield: luaScript("tenant-yield", tenantYield, "12fadeb9759bd43faa524c43786b4c1093215dbf", tenant),
+  tenantPark: luaScript("tenant-park", tenantPark, "17ba7d1741f058b7e415d5e96d2ccb2f467ad304", tenant),
+  tenantRelease: luaScript(
+    "tenant-release",
+    tenantRelease,
+    "49cf14ce73616cd79cde7e2efe077285411c6442",
+    tenant,
+  ),
+  warehouseAcquire: luaScript(
+    "warehouse-acquire",
+    warehouseAcquire,
+    "7fe4c717c7cac9e50bded9a52a8322625fe2f230",
+    warehouse,
+  ),
+  warehouseRelease: luaScript(
+    "warehouse-release",
+    warehouseRelease,
+    "bb89e831539a07d957608dc011e6af8a65d96202",
+    warehouse,
+  ),
+  warehouseClaim: luaScript(
+    "warehouse-claim",
+    warehouseClaim,
+    "0930c792a6d45b9d85e78f5337c3389628a43f96",
+    leaseLibrary,
+  ),
+} as const;

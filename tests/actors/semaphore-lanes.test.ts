@@ -1,0 +1,245 @@
+// Tenant lanes and the fair warehouse semaphore, on real Redis through the REST bridge: limits under a crowd,
+// first come first served inside a tenant, fair share between tenants, parking and waking, duplicates.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type Admission, PermitGate, type PermitSettings, type Permits } from "../../actors/lanes/permits.ts";
+import type { LaneTicket } from "../../actors/lanes/tenant-lane.ts";
+import { keys } from "../../src/domain/keys.ts";
+import { openRedisFixture, type RedisFixture } from "./semaphore-support.ts";
+
+let fx: RedisFixture;
+let run = 0;
+
+beforeAll(async () => {
+  fx = await openRedisFixture("lanes");
+});
+
+afterAll(async () => {
+  await fx.close([`{t:${fx.prefix}*`, `{${fx.prefix}*`]);
+});
+
+/** A gate with its own warehouse keys and tenants named `<prefix>-<n>-<name>`. */
+function setup(overrides: Partial<PermitSettings> = {}) {
+  const n = ++run;
+  const settings: PermitSettings = {
+    leaseTtlMs: 30_000,
+    warehouseConcurrency: 4,
+    defaultTenantConcurrency: 2,
+    holdMs: 30_000,
+    pollMs: 25,
+    waitTtlMs: 1_000,
+    wakeGraceMs: 5_000,
+    parkDelayMs: 1_000,
+    maxParkDelayMs: 8_000,
+    statusTtlSeconds: 600,
+    warehouseKeys: { semaphore: `{${fx.prefix}-${n}}:wh:sem`, waiting: `{${fx.prefix}-${n}}:wh:wait` },
+    ...overrides,
+  };
+  const gate = new PermitGate(fx.redis, settings);
+  const tenant = (name: string) => `${fx.prefix}-${n}-${name}`;
+  let asked = 1_000_000;
+  const ticket = (tenantId: string, queryId: string, askedAt = asked++): LaneTicket => ({
+    tenantId,
+    queryId,
+    askedAt,
+    messageId: `msg-${queryId}`,
+  });
+  const setLimit = (tenantId: string, limit: number) =>
+    fx.redis.hset(keys.tenant(tenantId), { concurrencyLimit: String(limit) });
+  return { gate, settings, tenant, ticket, setLimit };
+}
+
+function granted(admission: Admission): Permits {
+  if (admission.kind !== "granted") throw new Error(`expected granted, got ${JSON.stringify(admission)}`);
+  return admission.permits;
+}
+
+async function until(what: string, probe: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+describe("tenant lanes and the warehouse semaphore", () => {
+  test("200 concurrent queries of 4 tenants never exceed a tenant's limit or the warehouse's", async () => {
+    const { gate, tenant, ticket, setLimit } = setup({ warehouseConcurrency: 5 });
+    const tenants = ["a", "b", "c", "d"].map(tenant);
+    for (const t of tenants) await setLimit(t, 3);
+    const holding = new Map<string, number>();
+    const most = new Map<string, number>();
+    let total = 0;
+    let mostTotal = 0;
+    const one = async (i: number) => {
+      const tenantId = tenants[i % 4] as string;
+      const permits = granted(await gate.admit(ticket(tenantId, `q${i}`), "{}", 0));
+      holding.set(tenantId, (holding.get(tenantId) ?? 0) + 1);
+      most.set(tenantId, Math.max(most.get(tenantId) ?? 0, holding.get(tenantId) ?? 0));
+      mostTotal = Math.max(mostTotal, ++total);
+      await Bun.sleep(Math.random() * 5);
+      holding.set(tenantId, (holding.get(tenantId) ?? 1) - 1);
+      total--;
+      await gate.release(permits);
+    };
+    await Promise.all(Array.from({ length: 200 }, (_, i) => one(i)));
+    expect(mostTotal).toBeLessThanOrEqual(5);
+    expect(mostTotal).toBe(5); // contended: the bound was reached
+    for (const t of tenants) expect(most.get(t)).toBeLessThanOrEqual(3);
+    for (const t of tenants) {
+      expect(await fx.redis.zcard(keys.semaphore(t))).toBe(0);
+      expect(await fx.redis.zcard(keys.lane(t))).toBe(0);
+    }
+  }, 60_000);
+
+  test("inside a tenant, queries start in the order they were asked, whatever order they arrive in", async () => {
+    const { gate, tenant, ticket, setLimit } = setup();
+    const t = tenant("fifo");
+    await setLimit(t, 1);
+    const blocker = granted(await gate.admit(ticket(t, "blocker", 1), "{}", 0));
+    const started: string[] = [];
+    const asked = [10, 20, 30, 40, 50, 60];
+    // Arrive in a scrambled order while the blocker holds the only permit.
+    const runs = [40, 10, 60, 30, 50, 20].map(async (askedAt) => {
+      const permits = granted(await gate.admit(ticket(t, `q${askedAt}`, askedAt), "{}", 0));
+      started.push(`q${askedAt}`);
+      await Bun.sleep(5);
+      await gate.release(permits);
+    });
+    await until("six in the lane", async () => (await fx.redis.zcard(keys.lane(t))) === 6);
+    await gate.release(blocker);
+    await Promise.all(runs);
+    expect(started).toEqual(asked.map((a) => `q${a}`));
+  });
+
+  test("fair share: a tenant using the whole warehouse gives way to a waiting tenant, permit by permit", async () => {
+    const { gate, tenant, ticket, setLimit } = setup({ warehouseConcurrency: 4 });
+    const [a, b] = [tenant("a"), tenant("b")];
+    await setLimit(a, 10);
+    await setLimit(b, 10);
+    const held = await Promise.all(
+      [1, 2, 3, 4].map(async (i) => granted(await gate.admit(ticket(a, `a${i}`), "{}", 0))),
+    );
+    const order: string[] = [];
+    const waiters = new Map<string, Promise<Permits>>();
+    const wait = (tenantId: string, id: string) =>
+      waiters.set(
+        id,
+        gate.admit(ticket(tenantId, id), "{}", 0).then((admission) => {
+          order.push(id);
+          return granted(admission);
+        }),
+      );
+    wait(a, "a5");
+    wait(a, "a6");
+    await Bun.sleep(30); // a5 and a6 wait first…
+    wait(b, "b1");
+    wait(b, "b2");
+    await until("b waiting", async () => (await fx.redis.zscore(gateWaitingKey(gate), b)) !== null);
+
+    // …yet each permit A gives back goes to B until B has its share (ceil(4 / 2) = 2).
+    await gate.release(held[0] as Permits);
+    await until("one start", async () => order.length === 1);
+    await gate.release(held[1] as Permits);
+    await until("two starts", async () => order.length === 2);
+    expect(order).toEqual(["b1", "b2"]);
+    // B has no one else waiting: A's next release goes to A's first waiter.
+    await gate.release(held[2] as Permits);
+    await until("three starts", async () => order.length === 3);
+    expect(order[2]).toBe("a5");
+    for (const id of ["a5", "a6", "b1", "b2"]) {
+      if (id === "a6") continue;
+      await gate.release(await (waiters.get(id) as Promise<Permits>));
+    }
+    await gate.release(held[3] as Permits);
+    await gate.release(await (waiters.get("a6") as Promise<Permits>));
+  });
+
+  test("a tenant alone may use every warehouse permit", async () => {
+    const { gate, tenant, ticket, setLimit } = setup({ warehouseConcurrency: 3 });
+    const a = tenant("alone");
+    await setLimit(a, 10);
+    const held = await Promise.all(
+      [1, 2, 3].map(async (i) => granted(await gate.admit(ticket(a, `a${i}`), "{}", 0))),
+    );
+    expect(await fx.redis.zcard(gate.warehouse.key)).toBe(3);
+    for (const p of held) await gate.release(p);
+  });
+
+  test("a delivery that waits past the hold time parks; the next release hands its body out once", async () => {
+    const { gate, tenant, ticket, setLimit } = setup({ holdMs: 80 });
+    const t = tenant("park");
+    await setLimit(t, 1);
+    const blocker = granted(await gate.admit(ticket(t, "blocker"), "{}", 0));
+    const body = JSON.stringify({ queryId: "parked", note: "the message body" });
+    const parked = await gate.admit(ticket(t, "parked"), body, 0);
+    expect(parked).toMatchObject({ kind: "parked", place: 0, blockedBy: "tenant" });
+    if (parked.kind !== "parked") throw new Error("not parked");
+    expect(parked.delayMs).toBeGreaterThanOrEqual(750);
+    expect(parked.delayMs).toBeLessThanOrEqual(1250);
+    expect(await fx.redis.hget(keys.laneParked(t), "parked")).toEqual(JSON.parse(body));
+
+    const wakes = await gate.release(blocker);
+    expect(wakes).toEqual([{ tenantId: t, queryId: "parked", body }]);
+    expect(await gate.wakeLane(t)).toEqual([]); // woken once, not once per look
+    // The woken delivery arrives and runs.
+    const woken = granted(await gate.admit({ ...ticket(t, "parked"), messageId: "msg-wake" }, body, 0));
+    await gate.release(woken);
+  });
+
+  test("a later park of the same chain waits longer", async () => {
+    const { gate, tenant, ticket, setLimit } = setup({ holdMs: 10 });
+    const t = tenant("backoff");
+    await setLimit(t, 1);
+    const blocker = granted(await gate.admit(ticket(t, "blocker"), "{}", 0));
+    const third = await gate.admit(ticket(t, "q"), "{}", 3);
+    if (third.kind !== "parked") throw new Error("not parked");
+    expect(third.delayMs).toBeGreaterThanOrEqual(6000); // 8 s cap (1 s × 2³), -25%
+    await gate.release(blocker);
+  });
+
+  test("duplicates: done → finished; another live runner → duplicate; this message's own live lease → running-here", async () => {
+    const { gate, tenant, ticket } = setup();
+    const t = tenant("dup");
+    const permits = granted(await gate.admit(ticket(t, "q1"), "{}", 0));
+    expect((await gate.admit({ ...ticket(t, "q1"), messageId: "other" }, "{}", 0)).kind).toBe("duplicate");
+    const again = await gate.admit(ticket(t, "q1"), "{}", 0); // same message id: a redelivery
+    expect(again).toMatchObject({ kind: "running-here" });
+    if (again.kind === "running-here") expect(again.leaseLeftMs).toBeGreaterThan(25_000);
+    await gate.release(permits);
+    await fx.redis.hset(keys.query(t, "q1"), { status: "done" });
+    expect((await gate.admit(ticket(t, "q1"), "{}", 0)).kind).toBe("finished");
+    expect(await fx.redis.zcard(keys.lane(t))).toBe(0);
+  });
+
+  test("an entry whose delivery vanished lapses instead of blocking its lane", async () => {
+    const { gate, tenant, ticket, setLimit } = setup({ holdMs: 0, waitTtlMs: 300, pollMs: 50 });
+    const t = tenant("lapse");
+    await setLimit(t, 1);
+    const blocker = granted(await gate.admit(ticket(t, "blocker"), "{}", 0));
+    // The first in line attempts once and is never seen again (its delivery died before parking).
+    const ghost = ticket(t, "ghost");
+    expect((await gate.lane.acquire(ghost, "tok", true)).status).toBe("wait");
+    await gate.release(blocker);
+    const next = ticket(t, "next");
+    expect((await gate.lane.acquire(next, "tok2", true)).status).toBe("wait"); // ghost is ahead
+    await Bun.sleep(350);
+    expect((await gate.lane.acquire(next, "tok2", false)).status).toBe("granted");
+  });
+
+  test("a crashed holder's permits come back after the lease TTL; its heartbeat then reports them lost", async () => {
+    const { gate, tenant, ticket, setLimit } = setup({ leaseTtlMs: 200 });
+    const t = tenant("crash");
+    await setLimit(t, 1);
+    const crashed = granted(await gate.admit(ticket(t, "crashed"), "{}", 0));
+    expect(await gate.heartbeat(crashed)).toBe("ok");
+    await Bun.sleep(300);
+    const next = granted(await gate.admit(ticket(t, "next"), "{}", 0));
+    expect(await gate.heartbeat(crashed)).toBe("lost");
+    expect(await gate.heartbeat(next)).toBe("ok");
+    await gate.release(next);
+  });
+});
+
+function gateWaitingKey(gate: PermitGate): string {
+  return gate.warehouse.waitingKey;
+}
