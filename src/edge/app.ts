@@ -4,6 +4,8 @@ import type { EdgeEnv, EdgeServices } from "./context.ts";
 import { renderError, renderNotFound } from "./errors.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { registerAdminTenants } from "./routes/admin-tenants.ts";
+import { registerAds } from "./routes/ads.ts";
+import { registerEvents } from "./routes/events.ts";
 import { registerHealth } from "./routes/health.ts";
 import { registerMeta } from "./routes/meta.ts";
 import { registerQueries } from "./routes/queries.ts";
@@ -28,6 +30,8 @@ export function createApp(services: EdgeServices, options: AppOptions = {}): Hon
   registerHealth(app, services, options.healthTimeoutMs ?? 2000);
   registerAdminTenants(app, services);
   registerMeta(app, services);
+  registerEvents(app, services);
+  registerAds(app, services);
   registerQueries(app, services);
   return app;
 }

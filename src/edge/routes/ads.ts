@@ -1,0 +1,93 @@
+// The live ad API, answered from the per-minute sorted sets in Redis (one script, one round trip):
+//   GET /v1/ads/top?window=5m&metric=clicks&limit=100   the best ads over the window
+//   GET /v1/ads/:ad/clicks?window=5m                    one ad's clicks over the window, minute by minute
+// A window of N minutes is the current (partial) minute and the N - 1 before it, by the edge's clock.
+import type { Hono } from "hono";
+import {
+  adValues,
+  type ParamParse,
+  parseLimit,
+  parseMetric,
+  parseWindow,
+  topAds,
+  windowMinutes,
+} from "../../domain/leaderboard/index.ts";
+import type { EdgeEnv, EdgeServices } from "../context.ts";
+import { ApiError, type FieldError } from "../errors.ts";
+import { redisUnavailable, tenantAuth } from "../middleware/tenant-auth.ts";
+
+const AD_MAX_LENGTH = 128;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+export function registerAds(app: Hono<EdgeEnv>, services: EdgeServices): void {
+  app.get("/v1/ads/top", tenantAuth(services), async (c) => {
+    const [window, metric, limit] = params(
+      parseWindow(c.req.query("window")),
+      parseMetric(c.req.query("metric")),
+      parseLimit(c.req.query("limit")),
+    );
+    const minutes = windowMinutes(Date.now(), window);
+    const ranked = await live(topAds(services.redis, c.get("tenant").id, metric, minutes, limit));
+    c.header("cache-control", "no-store");
+    return c.json({
+      data: ranked.map((entry, i) => ({ rank: i + 1, ad: entry.ad, [metric]: entry.value })),
+      meta: { metric, limit, ...span(window, minutes) },
+    });
+  });
+
+  app.get("/v1/ads/:ad/clicks", tenantAuth(services), async (c) => {
+    const ad = c.req.param("ad");
+    const adCheck: ParamParse<string> =
+      ad.length === 0 || ad.length > AD_MAX_LENGTH || CONTROL_CHARACTERS.test(ad)
+        ? { ok: false, field: "ad", message: `must be an ad id of 1 to ${AD_MAX_LENGTH} characters` }
+        : { ok: true, value: ad };
+    const [window] = params(parseWindow(c.req.query("window")), adCheck);
+    const minutes = windowMinutes(Date.now(), window);
+    const values = await live(adValues(services.redis, c.get("tenant").id, "clicks", ad, minutes));
+    c.header("cache-control", "no-store");
+    return c.json({
+      data: {
+        ad,
+        clicks: values.reduce((sum, value) => sum + value, 0),
+        perMinute: minutes.map((minute, i) => ({
+          minute: new Date(minute * 60_000).toISOString(),
+          clicks: values[i],
+        })),
+      },
+      meta: span(window, minutes),
+    });
+  });
+}
+
+/** The values of parameters that parsed; a 400 naming every one that did not. */
+function params<T extends readonly ParamParse<unknown>[]>(
+  ...parsed: T
+): { [K in keyof T]: T[K] extends ParamParse<infer V> ? V : never } {
+  const errors: FieldError[] = [];
+  for (const entry of parsed) if (!entry.ok) errors.push({ field: entry.field, message: entry.message });
+  if (errors.length > 0) {
+    const [first] = errors as [FieldError];
+    throw new ApiError(400, "invalid_parameter", `${first.field}: ${first.message}`, { fields: errors });
+  }
+  return parsed.map((entry) => (entry as { value: unknown }).value) as never;
+}
+
+/** The window as the answer states it: its length and the instants it covers, to the current minute's end. */
+function span(window: number, minutes: readonly number[]) {
+  const first = minutes[0] as number;
+  const last = minutes[minutes.length - 1] as number;
+  return {
+    window: `${window}m`,
+    from: new Date(first * 60_000).toISOString(),
+    to: new Date((last + 1) * 60_000).toISOString(),
+  };
+}
+
+async function live<T>(reading: Promise<T>): Promise<T> {
+  try {
+    return await reading;
+  } catch (error) {
+    throw redisUnavailable(error);
+  }
+}
