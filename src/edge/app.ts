@@ -4,6 +4,7 @@ import type { EdgeEnv, EdgeServices } from "./context.ts";
 import { renderError, renderNotFound } from "./errors.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { registerAdminTenants } from "./routes/admin-tenants.ts";
+import { registerDocs } from "./routes/docs.ts";
 import { registerAds } from "./routes/ads.ts";
 import { registerEvents } from "./routes/events.ts";
 import { registerHealth } from "./routes/health.ts";
@@ -28,6 +29,7 @@ export function createApp(services: EdgeServices, options: AppOptions = {}): Hon
   app.onError(renderError);
   app.notFound(renderNotFound);
   registerHealth(app, services, options.healthTimeoutMs ?? 2000);
+  registerDocs(app);
   registerAdminTenants(app, services);
   registerMeta(app, services);
   registerEvents(app, services);
