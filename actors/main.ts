@@ -4,7 +4,9 @@ import { Redis } from "@upstash/redis";
 import { openWarehouse } from "../src/warehouse/db.ts";
 import { readActorsConfig } from "./config.ts";
 import { serveActors } from "./host.ts";
+import { createLogger } from "./log.ts";
 import { actors } from "./registry.ts";
+import { restoreTenantsInBackground } from "./tenant-sync.ts";
 
 const config = readActorsConfig();
 const warehouse = openWarehouse(config.databaseUrl, {
@@ -13,13 +15,14 @@ const warehouse = openWarehouse(config.databaseUrl, {
   applicationName: "fairway-actors",
 });
 
+const redis = new Redis({ url: config.redis.url, token: config.redis.token });
 const host = serveActors({
   port: config.port,
   hostname: config.host,
   publicUrl: config.publicUrl,
   actors,
   warehouse,
-  redis: new Redis({ url: config.redis.url, token: config.redis.token }),
+  redis,
   qstash: new Client({ baseUrl: config.qstash.url, token: config.qstash.token }),
   receiver: new Receiver({
     currentSigningKey: config.qstash.currentSigningKey,
@@ -27,6 +30,8 @@ const host = serveActors({
   }),
 });
 console.log(`actors ready ${host.url}`);
+// Redis holds the serving copy of every tenant; if it lost some, copy them back from Postgres.
+void restoreTenantsInBackground(warehouse.sql, redis, createLogger({ service: "actors" }));
 
 /** In-flight deliveries get this long to finish; after that they are dropped and QStash redelivers them. */
 const DRAIN_MS = 10_000;

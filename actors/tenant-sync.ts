@@ -95,3 +95,39 @@ export async function restoreTenants(sql: Sql, redis: Redis): Promise<{ restored
   }
   return { restored, total: rows.length };
 }
+
+export interface RestoreLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Runs `restoreTenants` in the background until it succeeds once (Redis or Postgres may still be starting),
+ * giving up after `attempts`. The actors host calls it at startup; it never delays or fails the host.
+ */
+export function restoreTenantsInBackground(
+  sql: Sql,
+  redis: Redis,
+  log: RestoreLog,
+  options: { attempts?: number; delayMs?: number } = {},
+): Promise<void> {
+  const attempts = options.attempts ?? 60;
+  const delayMs = options.delayMs ?? 500;
+  return (async () => {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const { restored, total } = await restoreTenants(sql, redis);
+        log.info("tenants restored to Redis", { restored, total });
+        return;
+      } catch (error) {
+        if (attempt === attempts) {
+          log.warn("could not restore tenants to Redis", {
+            error: error instanceof Error ? error.message : String(error),
+          });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  })();
+}
