@@ -73,6 +73,7 @@ try {
     ["actors", info.actors?.url ?? "(not built yet)", info.actors ? "POST /actors/<name>" : ""],
     ["redis", info.redis.url, found?.redis ?? ""],
     ["postgres", info.postgres.url, found?.postgres ?? ""],
+    ["demo", info.demo?.tenantId ?? "(no tenant)", info.demo ? "API key in dev.json (demo.apiKey)" : ""],
   ];
   const width = Math.max(...rows.map(([, url]) => url.length));
   console.log("");
@@ -83,6 +84,11 @@ try {
   for (const [name, url, note] of rows) console.log(`  ${name.padEnd(11)} ${url.padEnd(width)}  ${note}`);
   console.log("");
   console.log(`  URLs and tokens: ${devFile}`);
+  if (info.demo) {
+    console.log(
+      `  Try: curl -H "Authorization: Bearer $(jq -r .demo.apiKey ${devFile})" ${info.edge.url}/v1/meta`,
+    );
+  }
   console.log("");
   await reportHealth(info.edge.url);
   say(`stack ready ${info.edge.url}`);

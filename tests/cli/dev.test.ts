@@ -6,14 +6,31 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "@upstash/redis";
+import postgres from "postgres";
+import { globalKeys, keys } from "../../src/domain/keys.ts";
+import { RedisLink } from "../../src/local/qstash/store/redis-link.ts";
 import type { DevFile } from "../../src/local/services/dev-file.ts";
 import { type RunningChild, startChild } from "../../src/local/services/supervisor.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const stateDirs: string[] = [];
+/** Each start in a fresh state dir creates a demo tenant: removed afterwards, or the next actors host restores it. */
+const demoTenants = new Set<string>();
 
-afterAll(() => {
+afterAll(async () => {
   for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
+  if (demoTenants.size === 0) return;
+  const sql = postgres(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/fairway_test", {
+    max: 1,
+  });
+  await sql`delete from tenants where id in ${sql([...demoTenants])}`;
+  await sql.end();
+  const redis = await RedisLink.open(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", "dev-test-cleanup");
+  for (const id of demoTenants) {
+    await redis.call(["DEL", keys.tenant(id)]);
+    await redis.call(["SREM", globalKeys.tenants, id]);
+  }
+  await redis.close();
 });
 
 /** Running, as opposed to gone or a zombie nobody reaped. */
@@ -72,6 +89,7 @@ describe("npm run dev", () => {
     const { dev, lines, stateDir } = await startDev({ EDGE_PORT: String(taken) });
     try {
       const info = JSON.parse(readFileSync(join(stateDir, "dev.json"), "utf8")) as DevFile;
+      if (info.demo) demoTenants.add(info.demo.tenantId);
       expect(lines.join("\n")).toContain(`edge: port ${taken} is taken; using`);
       expect(info.edge.url).not.toContain(`:${taken}`);
       expect(lines).toContain("fairway: health: ok: redis ok, postgres ok");
@@ -107,6 +125,7 @@ describe("npm run dev", () => {
     const { dev, lines, stateDir } = await startDev();
     try {
       const info = JSON.parse(readFileSync(join(stateDir, "dev.json"), "utf8")) as DevFile;
+      if (info.demo) demoTenants.add(info.demo.tenantId);
       const edgePid = info.pids.edge as number;
       const others = Object.entries(info.pids)
         .filter(([name]) => name !== "dev" && name !== "edge")

@@ -11,6 +11,8 @@ export interface DevFile {
   actors?: { url: string };
   /** Token for operator-only endpoints (tenant admin, /metrics). */
   operatorToken?: string;
+  /** A tenant to try the API with: `Authorization: Bearer <apiKey>` on the edge's `/v1` routes. */
+  demo?: { tenantId: string; apiKey: string };
   /** The `npm run dev` process and its children, by name. */
   pids: Record<string, number>;
   startedAt: string;

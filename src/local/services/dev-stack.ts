@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeDatabaseUrl } from "../../warehouse/database.ts";
 import { migrate } from "../../warehouse/migrate.ts";
+import { ensureDemoTenant } from "./demo-tenant.ts";
 import type { DevFile } from "./dev-file.ts";
 import { resolveServices, type Services } from "./index.ts";
 import { choosePort } from "./ports.ts";
@@ -113,6 +114,16 @@ export class DevStack {
       FAIRWAY_OPERATOR_TOKEN: operatorToken,
     });
     if (!edge) throw new Error(`${PROCESSES.edge.file} is missing`);
+    // Tenants are written through the broker to the actors host, so a demo tenant needs both.
+    const demo =
+      qstashBroker && actors
+        ? await ensureDemoTenant({
+            edgeUrl: edge.url as string,
+            operatorToken,
+            stateDir: this.options.stateDir,
+            log,
+          })
+        : undefined;
 
     const pids: Record<string, number> = { dev: process.pid };
     for (const child of this.supervisor.list()) pids[child.name] = child.pid;
@@ -124,6 +135,7 @@ export class DevStack {
       ...(qstashBroker ? { qstash: { url: qstashBroker.url as string, ...qstash } } : {}),
       ...(actors ? { actors: { url: actors.url as string } } : {}),
       operatorToken,
+      ...(demo ? { demo } : {}),
       pids,
       startedAt: new Date().toISOString(),
     };
