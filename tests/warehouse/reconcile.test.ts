@@ -1,0 +1,216 @@
+// Reconciliation against real Postgres and Redis: zero drift after normal ingestion, the right counts after
+// tampering with rollups and leaderboards, and `npm run reconcile -- --repair` brings it back to zero.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Redis } from "@upstash/redis";
+import { ingestActor } from "../../actors/ingest.ts";
+import { batchIdFor, type IngestEvent } from "../../src/domain/events/index.ts";
+import { keys } from "../../src/domain/keys.ts";
+import { epochMinute, oldestLiveMinute } from "../../src/domain/leaderboard/index.ts";
+import { type RedisRest, startRedisRest } from "../../src/local/redis-rest/index.ts";
+import { PartitionCache, pendingOutbox, storeBatch } from "../../src/warehouse/ingest.ts";
+import {
+  checkRollups,
+  type Drift,
+  driftCount,
+  type ReconcileRange,
+  reconcileLeaderboards,
+} from "../../src/warehouse/reconcile.ts";
+import { deliver, startTestHost, type TestHost } from "../actors/support.ts";
+import { openTestWarehouse, type TestWarehouse } from "../domain/query/support.ts";
+import { REPO_ROOT } from "../edge/support/stack.ts";
+import { dropTenantKeys, makeEvents, testTenant } from "../events/support.ts";
+
+const TOKEN = `reconcile-${crypto.randomUUID()}`;
+const tenants: string[] = [];
+let warehouse: TestWarehouse;
+let bridge: RedisRest;
+let host: TestHost;
+let redis: Redis;
+
+beforeAll(async () => {
+  warehouse = await openTestWarehouse();
+  bridge = await startRedisRest({
+    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    port: 0,
+    token: TOKEN,
+  });
+  host = startTestHost({
+    actors: [ingestActor],
+    databaseUrl: warehouse.url,
+    redisRestUrl: bridge.url,
+    redisRestToken: TOKEN,
+  });
+  redis = new Redis({ url: bridge.url, token: TOKEN });
+});
+
+afterAll(async () => {
+  if (redis) await dropTenantKeys(redis, tenants);
+  await host?.close();
+  await bridge?.stop();
+  await warehouse?.close();
+});
+
+const now = Date.now();
+const today = new Date(now).toISOString().slice(0, 10);
+const threeDaysAgo = new Date(now - 3 * 86_400_000).toISOString().slice(0, 10);
+
+/** A tenant with events over three days, the last twenty minutes of them live in Redis. */
+async function ingestedTenant(
+  label: string,
+): Promise<{ tenantId: string; range: ReconcileRange; events: IngestEvent[] }> {
+  const tenantId = testTenant(label);
+  tenants.push(tenantId);
+  const events = [
+    ...makeEvents(400, { from: now - 3 * 86_400_000, to: now - 86_400_000, seed: 21, idPrefix: "old" }),
+    ...makeEvents(600, { from: now - 20 * 60_000, to: now, seed: 22, idPrefix: "live" }),
+  ];
+  for (let i = 0; i < events.length; i += 500) {
+    const batch = events.slice(i, i + 500);
+    const body = JSON.stringify({ tenantId, batchId: await batchIdFor(tenantId, batch), events: batch });
+    const response = await deliver(host, "ingest", { body });
+    expect(response.status).toBe(200);
+  }
+  return { tenantId, range: { tenantId, from: threeDaysAgo, to: today }, events };
+}
+
+async function totalDrift(range: ReconcileRange): Promise<Record<string, number>> {
+  const rollups = await checkRollups(warehouse.wh.sql, range);
+  const { drifts } = await reconcileLeaderboards(warehouse.wh.db, warehouse.wh.sql, redis, range);
+  return Object.fromEntries([...rollups, ...drifts].map((d) => [d.target, driftCount(d)]));
+}
+
+/** The CLI as a child process (asynchronously: the Redis bridge it talks to runs in this process). */
+async function runCli(args: string[]) {
+  const child = Bun.spawn([process.execPath, "src/cli/reconcile.ts", ...args], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: warehouse.url,
+      UPSTASH_REDIS_REST_URL: bridge.url,
+      UPSTASH_REDIS_REST_TOKEN: TOKEN,
+    },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { code, out, err };
+}
+
+const CLEAN = {
+  ad_rollup_minute: 0,
+  ad_rollup_hour: 0,
+  ad_rollup_day: 0,
+  "leaderboard:clicks": 0,
+  "leaderboard:impressions": 0,
+  "leaderboard:conversions": 0,
+  "leaderboard:spend": 0,
+};
+
+describe("reconcile", () => {
+  test("zero drift after normal ingestion (rollups and leaderboards)", async () => {
+    const { range } = await ingestedTenant("clean");
+    expect(await totalDrift(range)).toEqual(CLEAN);
+    const [minute] = (await checkRollups(warehouse.wh.sql, range)) as [Drift];
+    expect(minute.expected).toBeGreaterThan(100);
+    expect(minute.stored).toBe(minute.expected);
+  });
+
+  test("a tally still in the outbox is applied first, not reported as drift", async () => {
+    const tenantId = testTenant("outbox");
+    tenants.push(tenantId);
+    const events = makeEvents(100, { from: now - 5 * 60_000, to: now, seed: 23 });
+    await storeBatch(
+      warehouse.wh.db,
+      new PartitionCache(),
+      tenantId,
+      events.map((e) => ({ ...e, eventId: e.id, ts: new Date(e.ts) })),
+      {
+        attemptId: crypto.randomUUID(),
+        batchId: await batchIdFor(tenantId, events),
+        since: new Date(oldestLiveMinute(now) * 60_000),
+      },
+    );
+    expect(await pendingOutbox(warehouse.wh.db, tenantId)).toHaveLength(1);
+    expect(await totalDrift({ tenantId, from: today, to: today })).toEqual(CLEAN);
+    expect(await pendingOutbox(warehouse.wh.db, tenantId)).toEqual([]);
+  });
+
+  test("tampering is reported per table and kind; the CLI exits 1, --repair fixes it and exits 0", async () => {
+    const { tenantId, range, events } = await ingestedTenant("tampered");
+    const sql = warehouse.wh.sql;
+    // One hour row off by a click, one minute row gone, one day row that no event explains.
+    await sql`UPDATE ad_rollup_hour SET clicks = clicks + 1 WHERE ctid = (
+      SELECT ctid FROM ad_rollup_hour WHERE tenant_id = ${tenantId} LIMIT 1)`;
+    // (ctid is per partition, so the minute row is deleted by its key.)
+    const [gone] = await sql`SELECT bucket, channel, campaign, ad, country, city FROM ad_rollup_minute
+      WHERE tenant_id = ${tenantId} ORDER BY bucket LIMIT 1`;
+    const deleted =
+      await sql`DELETE FROM ad_rollup_minute WHERE tenant_id = ${tenantId} AND bucket = ${gone?.bucket}
+      AND channel = ${gone?.channel} AND campaign = ${gone?.campaign} AND ad = ${gone?.ad}
+      AND country = ${gone?.country} AND city = ${gone?.city}`;
+    expect(deleted.count).toBe(1);
+    await sql`INSERT INTO ad_rollup_day (tenant_id, bucket, channel, campaign, ad, country, city, clicks)
+      VALUES (${tenantId}, ${`${today}T00:00:00Z`}, 'ghost', 'ghost', 'ghost', 'XX', 'ghost', 5)`;
+    // A leaderboard entry inflated, one invented, one set deleted.
+    const liveClick = events.find(
+      (e) => e.kind === "click" && Date.parse(e.ts) > now - 10 * 60_000,
+    ) as IngestEvent;
+    const clickSet = keys.top(tenantId, "clicks", epochMinute(Date.parse(liveClick.ts)));
+    await redis.zincrby(clickSet, 3, liveClick.ad);
+    await redis.zadd(clickSet, { score: 9, member: "ghost-ad" });
+    const liveImpression = events.find(
+      (e) => e.kind === "impression" && Date.parse(e.ts) > now - 10 * 60_000,
+    ) as IngestEvent;
+    await redis.del(keys.top(tenantId, "impressions", epochMinute(Date.parse(liveImpression.ts))));
+
+    const rollups = await checkRollups(sql, range);
+    expect(
+      rollups.map(({ target, missing, extra, different }) => ({ target, missing, extra, different })),
+    ).toEqual([
+      { target: "ad_rollup_minute", missing: 1, extra: 0, different: 0 },
+      { target: "ad_rollup_hour", missing: 0, extra: 0, different: 1 },
+      { target: "ad_rollup_day", missing: 0, extra: 1, different: 0 },
+    ]);
+    expect(rollups[2]?.samples[0]).toMatchObject({
+      key: { ad: "ghost" },
+      expected: null,
+      stored: { clicks: 5 },
+    });
+    const { drifts } = await reconcileLeaderboards(warehouse.wh.db, sql, redis, range);
+    const clicks = drifts.find((d) => d.target === "leaderboard:clicks");
+    expect(clicks).toMatchObject({ missing: 0, extra: 1, different: 1 });
+    expect(drifts.find((d) => d.target === "leaderboard:impressions")?.missing).toBeGreaterThan(0);
+
+    const args = ["--tenant", tenantId, "--from", threeDaysAgo, "--to", today];
+    const found = await runCli(args);
+    expect(found.code).toBe(1);
+    expect(found.out).toContain(
+      "drift in ad_rollup_minute, ad_rollup_hour, ad_rollup_day, leaderboard:clicks",
+    );
+
+    const repaired = await runCli([...args, "--repair"]);
+    expect(repaired.err).toBe("");
+    expect(repaired.code).toBe(0);
+    expect(repaired.out).toContain("repaired: 3 rollup rows");
+    expect(repaired.out).toContain("no drift");
+
+    expect(await totalDrift(range)).toEqual(CLEAN);
+    const again = await runCli([...args, "--json"]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ clean: true, tenantId });
+  });
+
+  test("bad usage exits 2 with the reason", async () => {
+    const missing = await runCli([]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("--tenant is required");
+    const reversed = await runCli(["--tenant", "x", "--from", today, "--to", threeDaysAgo]);
+    expect(reversed.code).toBe(2);
+    expect(reversed.err).toContain("is before");
+    expect((await runCli(["--tenant", "x", "--from", "2026-02-30"])).code).toBe(2);
+  });
+});
