@@ -4,6 +4,8 @@ import { Redis } from "@upstash/redis";
 import { openWarehouse } from "../src/warehouse/db.ts";
 import { readActorsConfig } from "./config.ts";
 import { serveActors } from "./host.ts";
+import { startInfluencerSink } from "./influencer-sink.ts";
+import { readInfluencerConfig } from "./influencers/config.ts";
 import { createLogger } from "./log.ts";
 import { actors } from "./registry.ts";
 import { restoreTenantsInBackground } from "./tenant-sync.ts";
@@ -33,6 +35,12 @@ console.log(`actors ready ${host.url}`);
 // Redis holds the serving copy of every tenant; if it lost some, copy them back from Postgres.
 void restoreTenantsInBackground(warehouse.sql, redis, createLogger({ service: "actors" }));
 
+// The influencer sink drains the points stream into the warehouse in the background (actors/influencer-sink.ts).
+const influencers = readInfluencerConfig();
+const sink = influencers.sink.enabled
+  ? startInfluencerSink({ redis, warehouse, config: influencers, log: createLogger({ service: "actors" }) })
+  : undefined;
+
 /** In-flight deliveries get this long to finish; after that they are dropped and QStash redelivers them. */
 const DRAIN_MS = 10_000;
 
@@ -42,6 +50,7 @@ async function shutdown(): Promise<void> {
   stopping = true;
   const force = setTimeout(() => void host.stop(true), DRAIN_MS);
   await host.stop();
+  await sink?.stop();
   clearTimeout(force);
   await warehouse.close();
   process.exit(0);

@@ -1,7 +1,16 @@
 // Every actor the host serves. A new actor: a file under actors/ and one line here.
+import { createCollectorActor } from "./collector.ts";
 import type { AnyActor } from "./define.ts";
+import { influencerMetricsActor } from "./influencer-metrics.ts";
+import { readInfluencerConfig } from "./influencers/config.ts";
 import { ingestActor } from "./ingest.ts";
 import { pingActor } from "./ping.ts";
 import { tenantSyncActor } from "./tenant-sync.ts";
 
-export const actors: readonly AnyActor[] = [pingActor, tenantSyncActor, ingestActor];
+export const actors: readonly AnyActor[] = [
+  pingActor,
+  tenantSyncActor,
+  ingestActor,
+  createCollectorActor(readInfluencerConfig()),
+  influencerMetricsActor,
+];

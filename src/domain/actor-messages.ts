@@ -2,6 +2,7 @@
 // validates every delivery against the same schema. A new actor adds one line here.
 import { z } from "zod";
 import { ingestMessage } from "./events/message.ts";
+import { collectorTickMessage, influencerMetricsMessage } from "./influencers/messages.ts";
 import { queryJobMessage } from "./query-jobs.ts";
 import { tenantRecordSchema } from "./tenants.ts";
 
@@ -27,6 +28,10 @@ export const actorMessages = {
   /** One semantic query to run for one tenant (src/domain/query-jobs.ts). */
   query: queryJobMessage,
   "tenant-sync": tenantSyncMessage,
+  /** One tick of one influencer's collection loop (src/domain/influencers/messages.ts). */
+  collector: collectorTickMessage,
+  /** One metrics read for one influencer, called synchronously by the edge. */
+  "influencer-metrics": influencerMetricsMessage,
 } as const;
 
 export type ActorName = keyof typeof actorMessages;

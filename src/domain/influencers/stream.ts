@@ -9,6 +9,8 @@ export interface PointEntry {
   influencerId: string;
   /** The tick's scheduled time, epoch ms: the point's timestamp. */
   ts: number;
+  /** When the tick started running, epoch ms: `startedAt - ts` is the tick's lag. */
+  startedAt: number;
   /** When the provider answered, epoch ms. */
   fetchedAt: number;
   intervalSeconds: number;

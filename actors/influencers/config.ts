@@ -1,0 +1,63 @@
+// The influencer actors' settings (collector, metrics read, sink), read once from the environment.
+import { hostname } from "node:os";
+import type { PointsStream } from "../../src/domain/influencers/registry.ts";
+import { globalKeys } from "../../src/domain/keys.ts";
+
+export interface InfluencerConfig {
+  /** Base URL of the provider's profile API (Mockstagram locally). */
+  providerUrl: string;
+  /** Each provider request gives up after this long. */
+  fetchTimeoutMs: number;
+  /** Provider attempts per tick, all within the tick's interval. */
+  fetchAttempts: number;
+  stream: PointsStream;
+  /** See `TickPrecisionMs` (src/domain/influencers/schedule.ts): 1000 for Upstash, 1 for the local broker. */
+  tickPrecisionMs: number;
+  sink: SinkConfig;
+}
+
+export interface SinkConfig {
+  /** `INFLUENCER_SINK=off` leaves draining to another host. */
+  enabled: boolean;
+  group: string;
+  /** Stable per host, so a restarted host finds the entries it had read but not yet written. */
+  consumer: string;
+  /** Entries per read and per multi-row insert. */
+  batchSize: number;
+  /** How long one read waits for new entries. */
+  blockMs: number;
+  /** Entries another consumer read this long ago without acknowledging are taken over (that consumer died). */
+  claimIdleMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function readInfluencerConfig(env: Env = process.env): InfluencerConfig {
+  return {
+    providerUrl: (env.INFLUENCER_PROVIDER_URL || "http://127.0.0.1:8083").replace(/\/+$/, ""),
+    fetchTimeoutMs: int(env, "INFLUENCER_FETCH_TIMEOUT_MS", 2000, 1),
+    fetchAttempts: int(env, "INFLUENCER_FETCH_ATTEMPTS", 3, 1),
+    stream: {
+      key: env.INFLUENCER_STREAM_KEY || globalKeys.influencerPoints,
+      maxLength: int(env, "INFLUENCER_STREAM_MAXLEN", 1_000_000, 1000),
+    },
+    tickPrecisionMs: int(env, "INFLUENCER_TICK_PRECISION_MS", 1000, 1),
+    sink: {
+      enabled: env.INFLUENCER_SINK !== "off",
+      group: env.INFLUENCER_SINK_GROUP || "sink",
+      consumer: env.INFLUENCER_SINK_CONSUMER || `${hostname()}:${env.PORT || "8082"}`,
+      batchSize: int(env, "INFLUENCER_SINK_BATCH", 1000, 1),
+      blockMs: int(env, "INFLUENCER_SINK_BLOCK_MS", 1000, 1),
+      claimIdleMs: int(env, "INFLUENCER_SINK_CLAIM_IDLE_MS", 30_000, 100),
+    },
+  };
+}
+
+function int(env: Env, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
