@@ -5,12 +5,14 @@ import { influencerMetricsActor } from "./influencer-metrics.ts";
 import { readInfluencerConfig } from "./influencers/config.ts";
 import { ingestActor } from "./ingest.ts";
 import { pingActor } from "./ping.ts";
+import { queryActor } from "./query.ts";
 import { tenantSyncActor } from "./tenant-sync.ts";
 
 export const actors: readonly AnyActor[] = [
   pingActor,
   tenantSyncActor,
   ingestActor,
+  queryActor,
   createCollectorActor(readInfluencerConfig()),
   influencerMetricsActor,
 ];

@@ -47,9 +47,9 @@ export type Admission =
   | { kind: "granted"; permits: Permits; attempts: number }
   /** The query is already done or failed: a late duplicate. */
   | { kind: "finished"; tenantLimit: number }
-  /** Another delivery runs the query under a live lease. */
+  /** Another chain of deliveries runs the query under a live lease (and is redelivered if its host dies). */
   | { kind: "duplicate"; tenantLimit: number }
-  /** An earlier attempt of this very message still holds a live lease (it may still be running). */
+  /** An earlier attempt of this same chain still holds a live lease (its host died, or it is still running). */
   | { kind: "running-here"; leaseLeftMs: number; tenantLimit: number }
   /** No permit within the hold time: parked in the lane; come back after `delayMs` (or sooner, when woken). */
   | {

@@ -20,10 +20,10 @@ export const laneScripts = {
   tenantAcquire: luaScript(
     "tenant-acquire",
     tenantAcquire,
-    "02d5912fe600a2d68c5b47f7fce84041cc4105ee",
+    "54b33cdf3d0c65923e61611b461be6ea6d83efe4",
     tenant,
   ),
-  tenantYield: luaScript("tenant-yield", tenantYield, "12fadeb9759bd43faa524c43786b4c1093215dbf", tenant),
+  tenantYield: luaScript("tenant-yield", tenantYield, "6cf044fb2b8ec6aaca8adf3cf5a95a358325478e", tenant),
   tenantPark: luaScript("tenant-park", tenantPark, "17ba7d1741f058b7e415d5e96d2ccb2f467ad304", tenant),
   tenantRelease: luaScript(
     "tenant-release",

@@ -11,8 +11,11 @@ export interface LaneTicket {
   queryId: string;
   /** Epoch ms the question was asked: the lane's order. */
   askedAt: number;
-  /** The delivery trying to run it (QStash message id). */
-  messageId: string;
+  /**
+   * The delivery's chain: the QStash message that started its run of `later` re-dispatches (a redelivery or a
+   * `later` copy carries the same chain, a wake publish starts a new one). Lets a chain recognise its own lease.
+   */
+  chainId: string;
 }
 
 export interface TenantLaneSettings {
@@ -83,7 +86,7 @@ export class TenantLane {
         s.leaseTtlMs,
         s.defaultConcurrency,
         s.waitTtlMs,
-        ticket.messageId,
+        ticket.chainId,
         arriving ? 1 : 0,
         s.statusTtlSeconds,
       ],

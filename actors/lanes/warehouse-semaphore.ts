@@ -11,10 +11,16 @@ export interface WarehouseKeys {
   waiting: string;
 }
 
-export const WAREHOUSE_KEYS: WarehouseKeys = {
-  semaphore: globalKeys.warehouseSemaphore,
-  waiting: globalKeys.warehouseWaiting,
-};
+/**
+ * The semaphore at `semaphore` and a waiting set on the same slot: `<key>:wait` when the key has a hash tag,
+ * else `{<key>}:wait` (whose tag is the whole key, so both hash alike).
+ */
+export function warehouseKeysFor(semaphore: string): WarehouseKeys {
+  return { semaphore, waiting: /\{[^}]+\}/.test(semaphore) ? `${semaphore}:wait` : `{${semaphore}}:wait` };
+}
+
+/** `wh:sem` and `{wh:sem}:wait`. */
+export const WAREHOUSE_KEYS: WarehouseKeys = warehouseKeysFor(globalKeys.warehouseSemaphore);
 
 export interface WarehouseSemaphoreSettings {
   /** Warehouse permits in all (WAREHOUSE_CONCURRENCY). */

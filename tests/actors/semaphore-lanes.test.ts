@@ -41,7 +41,7 @@ function setup(overrides: Partial<PermitSettings> = {}) {
     tenantId,
     queryId,
     askedAt,
-    messageId: `msg-${queryId}`,
+    chainId: `msg-${queryId}`,
   });
   const setLimit = (tenantId: string, limit: number) =>
     fx.redis.hset(keys.tenant(tenantId), { concurrencyLimit: String(limit) });
@@ -182,7 +182,7 @@ describe("tenant lanes and the warehouse semaphore", () => {
     expect(wakes).toEqual([{ tenantId: t, queryId: "parked", body }]);
     expect(await gate.wakeLane(t)).toEqual([]); // woken once, not once per look
     // The woken delivery arrives and runs.
-    const woken = granted(await gate.admit({ ...ticket(t, "parked"), messageId: "msg-wake" }, body, 0));
+    const woken = granted(await gate.admit({ ...ticket(t, "parked"), chainId: "msg-wake" }, body, 0));
     await gate.release(woken);
   });
 
@@ -201,8 +201,8 @@ describe("tenant lanes and the warehouse semaphore", () => {
     const { gate, tenant, ticket } = setup();
     const t = tenant("dup");
     const permits = granted(await gate.admit(ticket(t, "q1"), "{}", 0));
-    expect((await gate.admit({ ...ticket(t, "q1"), messageId: "other" }, "{}", 0)).kind).toBe("duplicate");
-    const again = await gate.admit(ticket(t, "q1"), "{}", 0); // same message id: a redelivery
+    expect((await gate.admit({ ...ticket(t, "q1"), chainId: "other" }, "{}", 0)).kind).toBe("duplicate");
+    const again = await gate.admit(ticket(t, "q1"), "{}", 0); // same chain: a redelivery or its later copy
     expect(again).toMatchObject({ kind: "running-here" });
     if (again.kind === "running-here") expect(again.leaseLeftMs).toBeGreaterThan(25_000);
     await gate.release(permits);

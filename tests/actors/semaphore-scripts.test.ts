@@ -3,6 +3,7 @@
 // Returns header.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { laneScripts } from "../../actors/lanes/scripts.ts";
+import { queryScripts } from "../../actors/query/scripts.ts";
 import type { LuaScript } from "../../actors/semaphore/lua-script.ts";
 import { semaphoreScripts } from "../../actors/semaphore/scripts.ts";
 import { openRedisFixture, type RedisFixture } from "./semaphore-support.ts";
@@ -10,6 +11,7 @@ import { openRedisFixture, type RedisFixture } from "./semaphore-support.ts";
 const groups: Record<string, Record<string, LuaScript>> = {
   semaphore: semaphoreScripts,
   lanes: laneScripts,
+  query: queryScripts,
 };
 const all = Object.entries(groups).flatMap(([group, scripts]) =>
   Object.values(scripts).map((script) => ({ group, script })),

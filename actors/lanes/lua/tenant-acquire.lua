@@ -14,7 +14,7 @@
 -- ARGV[4]  lease TTL in ms
 -- ARGV[5]  concurrency limit when the tenant record has none
 -- ARGV[6]  ms the lane entry stays without another attempt
--- ARGV[7]  delivery (message) id
+-- ARGV[7]  the delivery's chain id: the message that started its chain of `later` re-dispatches
 -- ARGV[8]  "1" when this is a delivery's first attempt: it takes over a parked entry of the same query
 -- ARGV[9]  TTL in seconds for a status hash that has none
 --
@@ -22,15 +22,17 @@
 --   1 granted:     a = lease expiry, b = queries still waiting in the lane
 --   0 wait:        a = place in line (0 = first), b = free permits
 --   2 finished:    the query is already done or failed (a late duplicate)
---   3 duplicate:   another delivery runs it under a live lease; a = ms that lease has left
---   4 running here: an earlier attempt of this same message still holds a live lease; a = ms it has left
+--   3 duplicate:   another chain runs it under a live lease; a = ms that lease has left (that chain's own
+--                  delivery is still unanswered, so QStash redelivers it if its runner dies)
+--   4 running here: an earlier attempt of this same chain still holds a live lease (its host died or the
+--                  attempt timed out at the broker); a = ms it has left
 
 local sem, lane, lane_exp, parked, status = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id = ARGV[1]
 local now = now_ms()
 local limit = tenant_limit(KEYS[6], ARGV[5])
 
-local st = redis.call("HMGET", status, "status", "runner", "runnerMessage")
+local st = redis.call("HMGET", status, "status", "runner", "runnerChain")
 if st[1] == "done" or st[1] == "error" then
   return { 2, 0, 0, limit }
 end
@@ -66,7 +68,7 @@ local expires = grant(sem, ARGV[3], now, tonumber(ARGV[4]))
 redis.call("ZREM", lane, id)
 redis.call("ZREM", lane_exp, id)
 redis.call("HDEL", parked, id)
-redis.call("HSET", status, "runner", ARGV[3], "runnerMessage", ARGV[7])
+redis.call("HSET", status, "runner", ARGV[3], "runnerChain", ARGV[7])
 if redis.call("TTL", status) < 0 then
   redis.call("EXPIRE", status, ARGV[9])
 end

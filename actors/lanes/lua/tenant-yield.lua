@@ -15,7 +15,7 @@
 local now = now_ms()
 redis.call("ZREM", KEYS[1], ARGV[3])
 if redis.call("HGET", KEYS[4], "runner") == ARGV[3] then
-  redis.call("HDEL", KEYS[4], "runner", "runnerMessage")
+  redis.call("HDEL", KEYS[4], "runner", "runnerChain")
 end
 redis.call("ZADD", KEYS[2], ARGV[2], ARGV[1])
 redis.call("ZADD", KEYS[3], now + tonumber(ARGV[4]), ARGV[1])
