@@ -8,6 +8,7 @@ import { registerDocs } from "./routes/docs.ts";
 import { registerAds } from "./routes/ads.ts";
 import { registerEvents } from "./routes/events.ts";
 import { registerHealth } from "./routes/health.ts";
+import { registerInfluencers } from "./routes/influencers.ts";
 import { registerMeta } from "./routes/meta.ts";
 import { registerQueries } from "./routes/queries.ts";
 
@@ -35,5 +36,6 @@ export function createApp(services: EdgeServices, options: AppOptions = {}): Hon
   registerEvents(app, services);
   registerAds(app, services);
   registerQueries(app, services);
+  registerInfluencers(app, services);
   return app;
 }

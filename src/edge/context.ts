@@ -1,6 +1,7 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Tenant } from "../domain/tenants.ts";
 import type { Publisher } from "../publisher/index.ts";
+import type { InfluencerSettings } from "./services/influencer-settings.ts";
 
 /** What the edge app talks to; the runtime starters build it from their configuration. */
 export interface EdgeServices {
@@ -16,6 +17,10 @@ export interface EdgeServices {
   operatorToken?: string;
   /** Query-path settings; each has a default (see `src/edge/services/query-settings.ts`). */
   query?: Partial<QuerySettings>;
+  /** QStash's current signing key: the edge signs its synchronous actor reads with it (services/actor-call.ts). */
+  actorSigningKey?: string;
+  /** Influencer tracking settings; each has a default (see `src/edge/services/influencer-settings.ts`). */
+  influencers?: Partial<InfluencerSettings>;
 }
 
 export interface QuerySettings {

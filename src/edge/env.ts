@@ -3,6 +3,7 @@ import { Client } from "@upstash/qstash";
 import { Redis } from "@upstash/redis/cloudflare";
 import { createPublisher } from "../publisher/index.ts";
 import type { EdgeServices, QuerySettings } from "./context.ts";
+import type { InfluencerSettings } from "./services/influencer-settings.ts";
 
 export type EdgeConfigSource = Record<string, unknown>;
 
@@ -19,6 +20,8 @@ export interface EdgeConfig {
   qstash: { url: string; token: string } | undefined;
   operatorToken: string | undefined;
   query: Partial<QuerySettings>;
+  actorSigningKey: string | undefined;
+  influencers: Partial<InfluencerSettings>;
 }
 
 /** Upstash's QStash endpoint, used when only a token is configured. */
@@ -44,6 +47,11 @@ export function readEdgeConfig(source: EdgeConfigSource): EdgeConfig {
       cacheTtlSeconds: positiveInt(source, "FAIRWAY_QUERY_CACHE_TTL_SECONDS"),
       staleGraceSeconds: positiveInt(source, "FAIRWAY_QUERY_STALE_GRACE_SECONDS", 0),
     },
+    actorSigningKey: text(source, "QSTASH_CURRENT_SIGNING_KEY"),
+    influencers: {
+      minIntervalSeconds: positiveInt(source, "INFLUENCER_MIN_INTERVAL_SECONDS"),
+      tickPrecisionMs: positiveInt(source, "INFLUENCER_TICK_PRECISION_MS"),
+    },
   };
 }
 
@@ -61,6 +69,8 @@ export function createServices(config: EdgeConfig): EdgeServices {
     publisher,
     operatorToken: config.operatorToken,
     query: config.query,
+    actorSigningKey: config.actorSigningKey,
+    influencers: config.influencers,
   };
 }
 

@@ -18,6 +18,8 @@ describe("readEdgeConfig", () => {
       qstash: undefined,
       operatorToken: undefined,
       query: { cacheTtlSeconds: undefined, staleGraceSeconds: undefined },
+      actorSigningKey: undefined,
+      influencers: { minIntervalSeconds: undefined, tickPrecisionMs: undefined },
     });
   });
 
