@@ -1,6 +1,7 @@
 // `npm run dev`: starts the whole local stack in the foreground, prints where everything is, writes
 // .fairway/dev.json, and stops every child cleanly on Ctrl-C.
 import { resolve } from "node:path";
+import { startDemoEvents } from "../local/generator/demo.ts";
 import { devFilePath, removeDevFile, writeDevFile } from "../local/services/dev-file.ts";
 import { DevStack } from "../local/services/dev-stack.ts";
 import { ServiceUnavailableError } from "../local/services/errors.ts";
@@ -71,6 +72,11 @@ try {
     ["redis-rest", info.redisRest.url, "Upstash Redis REST; token in dev.json"],
     ["qstash", info.qstash?.url ?? "(not built yet)", info.qstash ? "QStash v2; local dev credentials" : ""],
     ["actors", info.actors?.url ?? "(not built yet)", info.actors ? "POST /actors/<name>" : ""],
+    [
+      "mockstagram",
+      info.mockstagram?.url ?? "(not built yet)",
+      info.mockstagram ? "GET /api/v1/influencers/:id (mock provider)" : "",
+    ],
     ["redis", info.redis.url, found?.redis ?? ""],
     ["postgres", info.postgres.url, found?.postgres ?? ""],
     ["demo", info.demo?.tenantId ?? "(no tenant)", info.demo ? "API key in dev.json (demo.apiKey)" : ""],
@@ -92,6 +98,10 @@ try {
   console.log("");
   await reportHealth(info.edge.url);
   say(`stack ready ${info.edge.url}`);
+  // Opt-in live traffic for the demo tenant (src/local/generator/demo.ts).
+  if (process.env.FAIRWAY_DEMO_EVENTS === "1" && info.demo) {
+    startDemoEvents(info.edge.url, { id: info.demo.tenantId, apiKey: info.demo.apiKey }, say);
+  }
 } catch (error) {
   if (shuttingDown) await shuttingDown;
   const message = error instanceof ServiceUnavailableError ? error.message : (error as Error).message;
