@@ -56,6 +56,9 @@ interface Entry {
 }
 
 const MAX_BACKOFF_MS = 5000;
+/** Consumers idle this long with nothing pending are removed from the group, checked this often. */
+const CONSUMER_IDLE_MS = 3_600_000;
+const PRUNE_EVERY_MS = 600_000;
 
 export function startInfluencerSink(options: SinkOptions): RunningSink {
   const { redis, warehouse, log } = options;
@@ -125,6 +128,26 @@ export function startInfluencerSink(options: SinkOptions): RunningSink {
     return entriesOf(reply[1] ?? []);
   }
 
+  /**
+   * Hosts come and go (a pid-named consumer never comes back): forget consumers that hold nothing and have been
+   * idle an hour, so the group's consumer list stays short.
+   */
+  async function pruneConsumers(): Promise<void> {
+    const consumers = await command<unknown[][]>(["XINFO", "CONSUMERS", stream.key, sink.group]);
+    for (const fields of consumers) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+      const name = String(info.get("name"));
+      if (
+        name !== sink.consumer &&
+        Number(info.get("pending")) === 0 &&
+        Number(info.get("idle")) > CONSUMER_IDLE_MS
+      ) {
+        await command(["XGROUP", "DELCONSUMER", stream.key, sink.group, name]);
+      }
+    }
+  }
+
   async function acknowledge(entries: Entry[]): Promise<void> {
     const ids = entries.map((e) => e.id);
     const pipeline = redis.pipeline();
@@ -189,6 +212,7 @@ export function startInfluencerSink(options: SinkOptions): RunningSink {
   async function loop(): Promise<void> {
     let ownPending = true; // entries this consumer read before a restart come first
     let lastClaimAt = 0;
+    let lastPruneAt = 0;
     let backoff = 100;
     let groupReady = false;
     while (!stopping) {
@@ -204,6 +228,10 @@ export function startInfluencerSink(options: SinkOptions): RunningSink {
         } else if (Date.now() - lastClaimAt >= sink.claimIdleMs / 2) {
           lastClaimAt = Date.now();
           entries = await claimAbandoned();
+          if (Date.now() - lastPruneAt >= PRUNE_EVERY_MS) {
+            lastPruneAt = Date.now();
+            await pruneConsumers();
+          }
         }
         if (entries.length === 0 && !ownPending) entries = await read(">");
         backoff = 100;

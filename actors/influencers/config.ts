@@ -2,6 +2,8 @@
 import { hostname } from "node:os";
 import type { PointsStream } from "../../src/domain/influencers/registry.ts";
 import { globalKeys } from "../../src/domain/keys.ts";
+import { databaseNameOf } from "../../src/warehouse/database.ts";
+import { databaseUrlFromEnv } from "../../src/warehouse/db.ts";
 
 export interface InfluencerConfig {
   /** Base URL of the provider's profile API (Mockstagram locally). */
@@ -20,7 +22,11 @@ export interface SinkConfig {
   /** `INFLUENCER_SINK=off` leaves draining to another host. */
   enabled: boolean;
   group: string;
-  /** Stable per host, so a restarted host finds the entries it had read but not yet written. */
+  /**
+   * Stable per host (host name and port), so a restarted host finds the entries it had read but not yet
+   * written. A host on an OS-chosen port (PORT=0) uses its pid: after a restart, its old entries are taken over
+   * once they have been idle `claimIdleMs`.
+   */
   consumer: string;
   /** Entries per read and per multi-row insert. */
   batchSize: number;
@@ -38,14 +44,14 @@ export function readInfluencerConfig(env: Env = process.env): InfluencerConfig {
     fetchTimeoutMs: int(env, "INFLUENCER_FETCH_TIMEOUT_MS", 2000, 1),
     fetchAttempts: int(env, "INFLUENCER_FETCH_ATTEMPTS", 3, 1),
     stream: {
-      key: env.INFLUENCER_STREAM_KEY || globalKeys.influencerPoints,
+      key: env.INFLUENCER_STREAM_KEY || globalKeys.influencerPoints(databaseNameOf(databaseUrlFromEnv(env))),
       maxLength: int(env, "INFLUENCER_STREAM_MAXLEN", 1_000_000, 1000),
     },
     tickPrecisionMs: int(env, "INFLUENCER_TICK_PRECISION_MS", 1000, 1),
     sink: {
       enabled: env.INFLUENCER_SINK !== "off",
       group: env.INFLUENCER_SINK_GROUP || "sink",
-      consumer: env.INFLUENCER_SINK_CONSUMER || `${hostname()}:${env.PORT || "8082"}`,
+      consumer: env.INFLUENCER_SINK_CONSUMER || defaultConsumer(env.PORT),
       batchSize: int(env, "INFLUENCER_SINK_BATCH", 1000, 1),
       blockMs: int(env, "INFLUENCER_SINK_BLOCK_MS", 1000, 1),
       claimIdleMs: int(env, "INFLUENCER_SINK_CLAIM_IDLE_MS", 30_000, 100),
@@ -60,4 +66,8 @@ function int(env: Env, name: string, fallback: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min)
     throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
   return value;
+}
+
+function defaultConsumer(port: string | undefined): string {
+  return port && port !== "0" ? `${hostname()}:${port}` : `${hostname()}:pid${process.pid}`;
 }

@@ -72,6 +72,11 @@ try {
     ["redis-rest", info.redisRest.url, "Upstash Redis REST; token in dev.json"],
     ["qstash", info.qstash?.url ?? "(not built yet)", info.qstash ? "QStash v2; local dev credentials" : ""],
     ["actors", info.actors?.url ?? "(not built yet)", info.actors ? "POST /actors/<name>" : ""],
+    [
+      "mockstagram",
+      info.mockstagram?.url ?? "(not built yet)",
+      info.mockstagram ? "GET /api/v1/influencers/:id (mock provider)" : "",
+    ],
     ["redis", info.redis.url, found?.redis ?? ""],
     ["postgres", info.postgres.url, found?.postgres ?? ""],
     ["demo", info.demo?.tenantId ?? "(no tenant)", info.demo ? "API key in dev.json (demo.apiKey)" : ""],

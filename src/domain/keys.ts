@@ -51,6 +51,9 @@ export const globalKeys = {
    * `wh:sem`, so it hashes to the semaphore's own Cluster slot and one script can read both.
    */
   warehouseWaiting: "{wh:sem}:wait",
-  /** Stream: influencer data points on their way to the warehouse (collector → sink, consumer group). */
-  influencerPoints: "fw:influencer-points",
+  /**
+   * Stream: influencer data points on their way to one warehouse database (collector → sink, consumer group).
+   * Named after the database, so every actors host draining it writes to the database the points are for.
+   */
+  influencerPoints: (database: string) => `fw:influencer-points:${database}`,
 } as const;

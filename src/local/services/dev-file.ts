@@ -9,6 +9,8 @@ export interface DevFile {
   postgres: { url: string; backend: "server" | "pglite"; poolMax: number };
   qstash?: { url: string; token: string; currentSigningKey: string; nextSigningKey: string };
   actors?: { url: string };
+  /** The mock influencer provider the collector polls. */
+  mockstagram?: { url: string };
   /** Token for operator-only endpoints (tenant admin, /metrics). */
   operatorToken?: string;
   /** A tenant to try the API with: `Authorization: Bearer <apiKey>` on the edge's `/v1` routes. */

@@ -29,6 +29,12 @@ export const PROCESSES = {
     port: 8079,
   },
   qstash: { name: "qstash", file: "src/local/qstash/main.ts", portVar: "QSTASH_PORT", port: 8081 },
+  mockstagram: {
+    name: "mockstagram",
+    file: "src/local/mockstagram/main.ts",
+    portVar: "MOCKSTAGRAM_PORT",
+    port: 8083,
+  },
   actors: { name: "actors", file: "actors/main.ts", portVar: "ACTORS_PORT", port: 8082 },
   edge: { name: "edge", file: "src/edge/bun.ts", portVar: "EDGE_PORT", port: 8787 },
 } as const;
@@ -78,8 +84,9 @@ export class DevStack {
     };
     const ports = await this.choosePorts();
 
-    // The bridge, the broker and the actors host need nothing from each other to start, so start them together.
-    const [redisRest, qstashBroker, actors] = await allOrFirstError([
+    // The bridge, the broker, the actors host and Mockstagram need nothing from each other to start, so start them
+    // together.
+    const [redisRest, qstashBroker, actors, mockstagram] = await allOrFirstError([
       this.startProcess("redisRest", ports.redisRest, {
         REDIS_URL: services.redisUrl,
         TOKEN: redisRestToken,
@@ -100,7 +107,11 @@ export class DevStack {
         QSTASH_CURRENT_SIGNING_KEY: qstash.currentSigningKey,
         QSTASH_NEXT_SIGNING_KEY: qstash.nextSigningKey,
         FAIRWAY_OPERATOR_TOKEN: operatorToken,
+        // The collector polls Mockstagram; the local broker places ticks to the millisecond.
+        INFLUENCER_PROVIDER_URL: `http://127.0.0.1:${ports.mockstagram}`,
+        INFLUENCER_TICK_PRECISION_MS: "1",
       }),
+      this.startProcess("mockstagram", ports.mockstagram, {}),
     ]);
     if (!redisRest) throw new Error(`${PROCESSES.redisRest.file} is missing: the edge cannot reach Redis`);
     const edge = await this.startProcess("edge", ports.edge, {
@@ -112,6 +123,9 @@ export class DevStack {
       QSTASH_CURRENT_SIGNING_KEY: qstash.currentSigningKey,
       QSTASH_NEXT_SIGNING_KEY: qstash.nextSigningKey,
       FAIRWAY_OPERATOR_TOKEN: operatorToken,
+      // Dev allows 1 s polling (production: 60 s minimum) and must place ticks like the actors do.
+      INFLUENCER_MIN_INTERVAL_SECONDS: "1",
+      INFLUENCER_TICK_PRECISION_MS: "1",
     });
     if (!edge) throw new Error(`${PROCESSES.edge.file} is missing`);
     // Tenants are written through the broker to the actors host, so a demo tenant needs both.
@@ -134,6 +148,7 @@ export class DevStack {
       postgres: { url: services.databaseUrl, backend: services.backend, poolMax: services.poolMax },
       ...(qstashBroker ? { qstash: { url: qstashBroker.url as string, ...qstash } } : {}),
       ...(actors ? { actors: { url: actors.url as string } } : {}),
+      ...(mockstagram ? { mockstagram: { url: mockstagram.url as string } } : {}),
       operatorToken,
       ...(demo ? { demo } : {}),
       pids,
