@@ -20,10 +20,10 @@ export const laneScripts = {
   tenantAcquire: luaScript(
     "tenant-acquire",
     tenantAcquire,
-    "54b33cdf3d0c65923e61611b461be6ea6d83efe4",
+    "fe9d80df4e0d4a79633e99ad0ac46ce7e0cdfad9",
     tenant,
   ),
-  tenantYield: luaScript("tenant-yield", tenantYield, "6cf044fb2b8ec6aaca8adf3cf5a95a358325478e", tenant),
+  tenantYield: luaScript("tenant-yield", tenantYield, "a9adcda64d842953096e90d87d71a3c07c3bbfd3", tenant),
   tenantPark: luaScript("tenant-park", tenantPark, "17ba7d1741f058b7e415d5e96d2ccb2f467ad304", tenant),
   tenantRelease: luaScript(
     "tenant-release",

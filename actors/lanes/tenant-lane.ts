@@ -113,7 +113,7 @@ export class TenantLane {
     return runLua<number>(
       this.redis,
       laneScripts.tenantYield,
-      [k.sem, k.lane, k.laneExp, keys.query(ticket.tenantId, ticket.queryId)],
+      [k.sem, k.lane, k.laneExp, keys.query(ticket.tenantId, ticket.queryId), k.parked],
       [ticket.queryId, ticket.askedAt, token, this.settings.waitTtlMs],
     );
   }

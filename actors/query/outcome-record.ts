@@ -63,12 +63,15 @@ export async function recordOutcome(
   };
 }
 
-/** Status `running` once both permits are held (the edge shows `queued` with a lane position until then). */
+/**
+ * Status `running` once both permits are held (the edge shows `queued` with a lane position until then), and
+ * the end of any park: the query is out of its lane and runs.
+ */
 export async function markRunning(redis: Redis, message: QueryJobMessage): Promise<void> {
-  await redis.hset(keys.query(message.tenantId, message.queryId), {
-    status: "running",
-    startedAt: Date.now(),
-  });
+  await Promise.all([
+    redis.hset(keys.query(message.tenantId, message.queryId), { status: "running", startedAt: Date.now() }),
+    redis.hdel(keys.laneParked(message.tenantId), message.queryId),
+  ]);
 }
 
 /** Back to `queued`: the query gave its permits back and will be dispatched again. */

@@ -186,6 +186,22 @@ describe("tenant lanes and the warehouse semaphore", () => {
     await gate.release(woken);
   });
 
+  test("a query parked for want of a warehouse permit stays parked through its last attempt, and is woken", async () => {
+    const { gate, tenant, ticket, setLimit } = setup({ holdMs: 0, warehouseConcurrency: 1 });
+    const [x, b] = [tenant("x"), tenant("b")];
+    await setLimit(b, 2);
+    const holder = granted(await gate.admit(ticket(x, "x1"), "{}", 0));
+    // B's last attempt after parking takes B's tenant permit, is refused by the warehouse, and gives it back.
+    const parked = await gate.admit(ticket(b, "b1"), '{"b":1}', 0);
+    expect(parked).toMatchObject({ kind: "parked", blockedBy: "warehouse" });
+    expect(await fx.redis.hget(keys.laneParked(b), "b1")).toEqual({ b: 1 });
+    const laneLapse = Number(await fx.redis.zscore(keys.laneExpiry(b), "b1"));
+    const laneLapseLeft = laneLapse - Date.now();
+    expect(laneLapseLeft).toBeGreaterThan(5_000); // the park's own lapse, not a waiting entry's 1 s
+    // X's release names B as next in fair share, and B's parked body is handed out to be published.
+    expect(await gate.release(holder)).toEqual([{ tenantId: b, queryId: "b1", body: '{"b":1}' }]);
+  });
+
   test("a later park of the same chain waits longer", async () => {
     const { gate, tenant, ticket, setLimit } = setup({ holdMs: 10 });
     const t = tenant("backoff");

@@ -16,6 +16,7 @@
 -- ARGV[6]  ms the lane entry stays without another attempt
 -- ARGV[7]  the delivery's chain id: the message that started its chain of `later` re-dispatches
 -- ARGV[8]  "1" when this is a delivery's first attempt: it takes over a parked entry of the same query
+--          (later attempts leave a parked entry parked: its delivery is about to leave again)
 -- ARGV[9]  TTL in seconds for a status hash that has none
 --
 -- Returns {code, a, b, limit}:
@@ -66,8 +67,11 @@ if place >= free then
 end
 local expires = grant(sem, ARGV[3], now, tonumber(ARGV[4]))
 redis.call("ZREM", lane, id)
-redis.call("ZREM", lane_exp, id)
-redis.call("HDEL", parked, id)
+-- A parked entry keeps its mark, body and lapse until the query really runs: if the warehouse refuses it
+-- now, the yield puts it back still parked, so a release can wake it. Out of the lane, the mark wakes nothing.
+if not is_parked then
+  redis.call("ZREM", lane_exp, id)
+end
 redis.call("HSET", status, "runner", ARGV[3], "runnerChain", ARGV[7])
 if redis.call("TTL", status) < 0 then
   redis.call("EXPIRE", status, ARGV[9])
