@@ -3,7 +3,7 @@ import { createApp } from "./app.ts";
 import { EdgeConfigError, servicesFromEnv } from "./env.ts";
 
 try {
-  const app = createApp(servicesFromEnv(process.env));
+  const app = createApp({ ...servicesFromEnv(process.env), coalesceRedis: true });
   const server = Bun.serve({
     port: Number(process.env.PORT ?? 8787),
     hostname: process.env.HOST || "127.0.0.1",

@@ -15,6 +15,11 @@ export interface EdgeServices {
   publisher?: Publisher;
   /** Bearer token for `/admin/*`; without it those endpoints answer 503. */
   operatorToken?: string;
+  /**
+   * Let concurrent requests share Redis round trips (`coalescingTransport`). Only for long-lived servers
+   * (Bun, Deno): Workers forbid one request from settling another's promises with its I/O.
+   */
+  coalesceRedis?: boolean;
   /** Query-path settings; each has a default (see `src/edge/services/query-settings.ts`). */
   query?: Partial<QuerySettings>;
   /** QStash's current signing key: the edge signs its synchronous actor reads with it (services/actor-call.ts). */

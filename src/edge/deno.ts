@@ -12,7 +12,7 @@ declare const Deno: {
 };
 
 const env = Deno.env.toObject();
-const app = createApp(servicesFromEnv(env));
+const app = createApp({ ...servicesFromEnv(env), coalesceRedis: true });
 Deno.serve(
   {
     port: Number(env.PORT ?? 8787),

@@ -64,7 +64,13 @@ export function createServices(config: EdgeConfig): EdgeServices {
         })
       : undefined;
   return {
-    redis: new Redis({ url: config.redisUrl, token: config.redisToken, enableTelemetry: false }),
+    redis: new Redis({
+      url: config.redisUrl,
+      token: config.redisToken,
+      enableTelemetry: false,
+      // Fairway stores text only (JSON, ids, numbers): plain JSON replies spare every request a base64 pass.
+      responseEncoding: false,
+    }),
     actorsUrl: config.actorsUrl,
     publisher,
     operatorToken: config.operatorToken,

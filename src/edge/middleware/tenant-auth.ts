@@ -12,7 +12,12 @@ import {
 import type { EdgeEnv, EdgeServices } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { type RateLimitVerdict, TenantRateLimiter } from "../services/rate-limit.ts";
-import { RedisBatch } from "../services/redis-batch.ts";
+import {
+  coalescingTransport,
+  directTransport,
+  RedisBatch,
+  type RedisTransport,
+} from "../services/redis-batch.ts";
 import { bearerToken } from "./bearer.ts";
 
 export interface TenantAuthOptions {
@@ -25,16 +30,38 @@ export interface TenantAuthOptions {
 
 const INVALID_KEY = "Invalid API key";
 
-// One limiter per services object, shared by every route that authenticates tenants.
-const limiters = new WeakMap<EdgeServices, TenantRateLimiter>();
+/**
+ * SHA-256 of recently presented keys. Hashing costs more than the rest of a cache hit's own work, and a
+ * tenant sends the same key on every request. Up to MAX_KEY_HASHES entries per isolate; the oldest go first.
+ */
+const MAX_KEY_HASHES = 10_000;
+const keyHashes = {
+  known: new Map<string, string>(),
+  async of(key: string): Promise<string> {
+    const cached = this.known.get(key);
+    if (cached !== undefined) return cached;
+    const hash = await hashApiKey(key);
+    if (this.known.size >= MAX_KEY_HASHES) this.known.delete(this.known.keys().next().value as string);
+    this.known.set(key, hash);
+    return hash;
+  },
+};
 
-export function rateLimiterFor(services: EdgeServices): TenantRateLimiter {
-  let limiter = limiters.get(services);
-  if (!limiter) {
-    limiter = new TenantRateLimiter();
-    limiters.set(services, limiter);
+// One limiter and one Redis transport per services object, shared by every route that authenticates tenants.
+const perServices = new WeakMap<EdgeServices, { limiter: TenantRateLimiter; transport: RedisTransport }>();
+
+function stateFor(services: EdgeServices) {
+  let state = perServices.get(services);
+  if (!state) {
+    state = {
+      limiter: new TenantRateLimiter(),
+      transport: services.coalesceRedis
+        ? coalescingTransport(services.redis)
+        : directTransport(services.redis),
+    };
+    perServices.set(services, state);
   }
-  return limiter;
+  return state;
 }
 
 /**
@@ -48,7 +75,7 @@ export function tenantAuth(
   services: EdgeServices,
   options: TenantAuthOptions = {},
 ): MiddlewareHandler<EdgeEnv> {
-  const limiter = rateLimiterFor(services);
+  const { limiter, transport } = stateFor(services);
   return async function tenantAuthMiddleware(c, next) {
     const presented = bearerToken(c.req.header("authorization"));
     if (presented === undefined) throw unauthorized(c, "Missing Authorization: Bearer <API key>");
@@ -56,10 +83,10 @@ export function tenantAuth(
     if (tenantId === null) throw unauthorized(c, INVALID_KEY);
 
     const [keyHash, extraKeys] = await Promise.all([
-      hashApiKey(presented),
+      keyHashes.of(presented),
       options.prefetch ? options.prefetch(c, tenantId) : [],
     ]);
-    const batch = new RedisBatch(services.redis);
+    const batch = new RedisBatch(services.redis, transport);
     const recordReply = batch.queue<Record<string, unknown> | null>((p) => p.hgetall(keys.tenant(tenantId)));
     const versionReply = batch.queue<unknown>((p) => p.get(keys.dataVersion(tenantId)));
     const extraReplies = extraKeys.map((key) => batch.queue<unknown>((p) => p.get(key)));

@@ -5,8 +5,8 @@ import type { CachedResult } from "../../domain/query-jobs.ts";
 import type { EdgeEnv, EdgeServices } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { tenantAuth } from "../middleware/tenant-auth.ts";
-import { readJsonBody } from "../services/json-body.ts";
-import { type QueryRequest, readQueryRequest } from "../services/query-request.ts";
+import { readBodyText } from "../services/json-body.ts";
+import { type QueryRequest, queryRequestFromText } from "../services/query-request.ts";
 import { cachedResultFrom, isFresh, type QuerySnapshot } from "../services/query-results.ts";
 import { cacheKeyOf, computeQuery, queryServices } from "../services/query-runner.ts";
 import { querySettings } from "../services/query-settings.ts";
@@ -41,8 +41,8 @@ export function registerQueries(app: Hono<EdgeEnv>, services: EdgeServices): voi
   const prepared = new WeakMap<Request, Promise<QueryRequest>>();
   const auth = tenantAuth(services, {
     async prefetch(c, tenantId) {
-      const request = readJsonBody(c, settings.maxBodyBytes).then((body) =>
-        readQueryRequest(body, Date.now()),
+      const request = readBodyText(c, settings.maxBodyBytes).then((text) =>
+        queryRequestFromText(text, Date.now()),
       );
       request.catch(() => {});
       prepared.set(c.req.raw, request);

@@ -1,6 +1,7 @@
 // The body of `POST /v1/queries`: a semantic query plus an optional `cache` mode, validated and hashed.
 import { parseQuery, type Query, queryHash } from "../../domain/query/index.ts";
 import { ApiError, type FieldError } from "../errors.ts";
+import { parseJsonBody } from "./json-body.ts";
 
 export const CACHE_MODES = ["default", "no-cache", "stale-while-revalidate"] as const;
 export type CacheMode = (typeof CACHE_MODES)[number];
@@ -12,6 +13,34 @@ export interface QueryRequest {
   hash: string;
   /** Epoch ms relative date ranges were resolved against. */
   askedAt: number;
+}
+
+/** Bodies remembered per isolate; only queries whose meaning cannot change with the clock are remembered. */
+const MAX_REMEMBERED = 1000;
+const remembered = new Map<string, Omit<QueryRequest, "askedAt">>();
+
+/**
+ * Reads a request body: JSON, then `readQueryRequest`. Validating and hashing cost a few hundred microseconds,
+ * so the outcome for a body without a relative date range (a pure function of its text) is remembered: a
+ * repeated question, the cache-hit path, skips both.
+ */
+export async function queryRequestFromText(text: string, now: number): Promise<QueryRequest> {
+  const known = remembered.get(text);
+  if (known) return { ...known, askedAt: now };
+  const body = parseJsonBody(text);
+  const request = await readQueryRequest(body, now);
+  if (!dependsOnClock(body)) {
+    if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+    const { askedAt: _askedAt, ...rest } = request;
+    remembered.set(text, rest);
+  }
+  return request;
+}
+
+/** A relative range (`"last 7 days"`) resolves against the clock; `[from, to]` and no range do not. */
+function dependsOnClock(body: unknown): boolean {
+  const range = (body as { timeDimension?: { dateRange?: unknown } }).timeDimension?.dateRange;
+  return range !== undefined && !Array.isArray(range);
 }
 
 /** Validates the parsed JSON body; throws a 400 naming every field at fault. */

@@ -1,8 +1,85 @@
-// One explicit pipeline per request: every read a request needs goes to Redis in one HTTP round trip.
+// One explicit pipeline per request: every read a request needs goes to Redis in one HTTP round trip. On a
+// long-lived server (Bun, Deno) the pipelines of requests arriving together can share that round trip too.
 import type { Redis } from "@upstash/redis/cloudflare";
 import { portableEval, portableSha } from "./portable-scripts.ts";
 
 type Pipeline = ReturnType<Redis["pipeline"]>;
+/** Adds one command to a pipeline. */
+export type PipelineOp = (pipeline: Pipeline) => unknown;
+/** One command's reply as `exec({keepErrors: true})` gives it. */
+export type PipelineReply = { result?: unknown; error?: string };
+
+/** Sends a batch's commands and returns one reply per command, in order. */
+export interface RedisTransport {
+  exec(ops: readonly PipelineOp[]): Promise<PipelineReply[]>;
+}
+
+/** Each batch is its own `/pipeline` request. */
+export function directTransport(redis: Redis): RedisTransport {
+  return {
+    async exec(ops) {
+      const pipeline = redis.pipeline();
+      for (const op of ops) op(pipeline);
+      return (await pipeline.exec({ keepErrors: true })) as PipelineReply[];
+    },
+  };
+}
+
+/** Most batches merged into one request; past this the window is sent at once. */
+const MAX_COALESCED_COMMANDS = 1000;
+
+/**
+ * Batches handed over within the same turn of the event loop go to Redis as one `/pipeline` request, each
+ * getting its own slice of the replies back: under load, fewer and larger round trips. For servers only: on
+ * Workers a promise settled by another request's I/O is not allowed, so the Workers entry uses `direct`.
+ */
+export function coalescingTransport(redis: Redis): RedisTransport {
+  let window: {
+    ops: PipelineOp[];
+    batches: { count: number; settle: (replies: PipelineReply[] | Error) => void }[];
+  } | null = null;
+  const flush = async () => {
+    const current = window;
+    window = null;
+    if (!current) return;
+    let replies: PipelineReply[] | Error;
+    try {
+      replies = await directTransport(redis).exec(current.ops);
+    } catch (error) {
+      replies = error as Error;
+    }
+    let offset = 0;
+    for (const batch of current.batches) {
+      batch.settle(replies instanceof Error ? replies : replies.slice(offset, offset + batch.count));
+      offset += batch.count;
+    }
+  };
+  return {
+    exec(ops) {
+      return new Promise((resolve, reject) => {
+        if (!window) {
+          window = { ops: [], batches: [] };
+          nextTurn(() => void flush());
+        }
+        window.ops.push(...ops);
+        window.batches.push({
+          count: ops.length,
+          settle: (replies) => (replies instanceof Error ? reject(replies) : resolve(replies)),
+        });
+        if (window.ops.length >= MAX_COALESCED_COMMANDS) void flush();
+      });
+    },
+  };
+}
+
+/**
+ * Runs `task` after the requests that are ready now have had their turn: `setImmediate` where the runtime has
+ * it (Bun, Deno), else a zero timeout. A microtask would run before the next request is even read.
+ */
+const nextTurn: (task: () => void) => void = (() => {
+  const immediate = (globalThis as { setImmediate?: (task: () => void) => unknown }).setImmediate;
+  return immediate ? (task) => void immediate(task) : (task) => void setTimeout(task, 0);
+})();
 
 interface Waiter {
   resolve(value: unknown): void;
@@ -24,22 +101,23 @@ export class RedisCommandError extends Error {
  * await version;
  */
 export class RedisBatch {
-  private readonly pipeline: Pipeline;
+  private readonly ops: PipelineOp[] = [];
   private readonly waiters: Waiter[] = [];
   private sent = false;
 
-  constructor(private readonly redis: Redis) {
-    this.pipeline = redis.pipeline();
-  }
+  constructor(
+    private readonly redis: Redis,
+    private readonly transport: RedisTransport = directTransport(redis),
+  ) {}
 
   get isOpen(): boolean {
     return !this.sent;
   }
 
   /** Adds one command; its promise settles once the batch has been sent. */
-  queue<T>(add: (pipeline: Pipeline) => unknown): Promise<T> {
+  queue<T>(add: PipelineOp): Promise<T> {
     if (this.sent) throw new Error("this Redis batch was already sent");
-    add(this.pipeline);
+    this.ops.push(add);
     const promise = new Promise<T>((resolve, reject) =>
       this.waiters.push({ resolve: resolve as (value: unknown) => void, reject }),
     );
@@ -53,9 +131,9 @@ export class RedisBatch {
     if (this.sent) throw new Error("this Redis batch was already sent");
     this.sent = true;
     if (this.waiters.length === 0) return;
-    let results: { result?: unknown; error?: string }[];
+    let results: PipelineReply[];
     try {
-      results = (await this.pipeline.exec({ keepErrors: true })) as typeof results;
+      results = await this.transport.exec(this.ops);
     } catch (error) {
       for (const waiter of this.waiters) waiter.reject(error as Error);
       throw error;

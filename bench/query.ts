@@ -1,0 +1,222 @@
+// Cache-hit queries through the whole edge (tenant auth, rate limit, cache read: one Redis round trip through
+// the REST bridge) versus a bare Hono route answering the same body, both on Bun, 50 concurrent callers.
+//   npm run bench -- query [--seconds 5] [--clients 50] [--runs 1]
+// Env: REDIS_URL (redis://127.0.0.1:6379). Target: edge ≥ 25% of bare throughput, edge p99 ≤ 10 ms.
+// Also reports each server's CPU time per request (from /proc), which a busy machine disturbs far less than
+// throughput; with --runs N each row keeps its best of N runs.
+import { readFileSync } from "node:fs";
+import { Redis } from "@upstash/redis";
+import { keys, tenantTag } from "../src/domain/keys.ts";
+import { type Query, queryHash } from "../src/domain/query/index.ts";
+import type { CachedResult } from "../src/domain/query-jobs.ts";
+import {
+  hashApiKey,
+  newApiKey,
+  newTenantId,
+  type TenantRecord,
+  tenantToHash,
+} from "../src/domain/tenants.ts";
+import { REPO_ROOT } from "../src/local/services/dev-stack.ts";
+import { type RunningChild, startChild } from "../src/local/services/supervisor.ts";
+
+interface Result {
+  target: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** CPU time of the server process per request, in microseconds. */
+  cpuMicros?: number;
+}
+
+const BRIDGE_TOKEN = `bench-query-${crypto.randomUUID().slice(0, 8)}`;
+
+const QUERY: Query = {
+  measures: ["impressions", "clicks", "spend", "ctr"],
+  dimensions: ["channel"],
+  timeDimension: { granularity: "day", dateRange: ["2026-11-01", "2026-11-07"] },
+  limit: 100,
+};
+
+export async function run(args: string[]): Promise<void> {
+  const seconds = Number(option(args, "--seconds") ?? 5);
+  const clients = Number(option(args, "--clients") ?? 50);
+  const runs = Number(option(args, "--runs") ?? 1);
+  const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const children: RunningChild[] = [];
+  const tenantId = newTenantId();
+  const apiKey = newApiKey(tenantId);
+  let redis: Redis | undefined;
+  try {
+    const bridge = await child(children, "redis-rest", "src/local/redis-rest/main.ts", {
+      REDIS_URL: redisUrl,
+      TOKEN: BRIDGE_TOKEN,
+    });
+    redis = new Redis({ url: bridge, token: BRIDGE_TOKEN });
+    const entry = await seed(redis, tenantId, apiKey);
+    const edge = await child(children, "edge", "src/edge/bun.ts", {
+      UPSTASH_REDIS_REST_URL: bridge,
+      UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN,
+    });
+    const expected = JSON.stringify(entry.data);
+    const bare = await child(children, "bare", "bench/bare-hono.ts", {
+      BODY: JSON.stringify({ data: entry.data, meta: { cache: "hit", queryId: entry.queryId } }),
+    });
+
+    console.log(
+      `query benchmark (cache hits): ${clients} concurrent callers, ${seconds} s per row, Redis ${redisUrl}`,
+    );
+    const body = JSON.stringify(QUERY);
+    const call = (base: string, key?: string) => async () => {
+      const response = await fetch(`${base}/v1/queries`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body,
+      });
+      const answer = (await response.json()) as { data?: unknown; meta?: { cache?: string } };
+      return (
+        response.status === 200 && answer.meta?.cache === "hit" && JSON.stringify(answer.data) === expected
+      );
+    };
+    const [bridgePid, edgePid, barePid] = children.map((running) => running.pid);
+    const targets = [
+      { name: "edge (auth + rate limit + cache)", call: call(edge, apiKey), pids: [edgePid, bridgePid] },
+      { name: "bare Hono route", call: call(bare), pids: [barePid] },
+    ];
+    const results: Result[] = [];
+    for (const target of targets) {
+      await measure(target.name, target.call, clients, 1); // warm-up: connections, scripts, JIT
+      let best: Result | undefined;
+      for (let i = 0; i < runs; i++) {
+        const before = target.pids.map(cpuMillis);
+        const result = await measure(target.name, target.call, clients, seconds);
+        const requests = result.requestsPerSecond * seconds;
+        result.cpuMicros = ((cpuMillis(target.pids[0] as number) - (before[0] as number)) * 1000) / requests;
+        if (!best || result.requestsPerSecond > best.requestsPerSecond) best = result;
+      }
+      results.push(best as Result);
+      console.log(formatRow(best as Result));
+    }
+    const [full, baseline] = results as [Result, Result];
+    const ratio = full.requestsPerSecond / baseline.requestsPerSecond;
+    const met = ratio >= 0.25 && full.p99 <= 10 && full.errors === 0;
+    console.log();
+    console.log(
+      `CPU per request: edge ${full.cpuMicros?.toFixed(0)} µs, bare ${baseline.cpuMicros?.toFixed(0)} µs` +
+        ` (edge/bare ${((full.cpuMicros ?? 0) / (baseline.cpuMicros ?? 1)).toFixed(1)}x; the edge also waits on the bridge)`,
+    );
+    console.log(
+      `edge/bare throughput = ${(ratio * 100).toFixed(1)}%, edge p99 = ${full.p99.toFixed(2)} ms` +
+        ` (p99 ratio ${(full.p99 / baseline.p99).toFixed(1)}x) — target ≥ 25% and p99 ≤ 10 ms: ${met ? "met" : "NOT met"}`,
+    );
+  } finally {
+    if (redis) {
+      const found = await redis.keys(`${tenantTag(tenantId)}*`);
+      if (found.length > 0) await redis.del(...found);
+    }
+    for (const running of children.reverse()) await running.stop();
+  }
+}
+
+/** A tenant whose rate limit the benchmark cannot reach, and a cached answer for QUERY. */
+async function seed(redis: Redis, tenantId: string, apiKey: string): Promise<CachedResult> {
+  const record: TenantRecord = {
+    id: tenantId,
+    name: "bench",
+    apiKeyHash: await hashApiKey(apiKey),
+    concurrencyLimit: 4,
+    rateLimit: 1_000_000,
+    rateLimitWindowSeconds: 60,
+    createdAt: Date.now(),
+    disabledAt: null,
+    revision: 1,
+  };
+  await redis.hset(keys.tenant(tenantId), tenantToHash(record));
+  const { hash } = await queryHash(QUERY, Date.now());
+  const channels = ["google", "facebook", "twitter", "email", "tiktok", "bing", "reddit"];
+  const entry: CachedResult = {
+    queryId: `q${"b".repeat(24)}`,
+    dataVersion: 0,
+    computedAt: Date.now(),
+    durationMs: 12,
+    source: "ad_rollup_day",
+    columns: ["ts", "channel", "impressions", "clicks", "spend", "ctr"],
+    data: channels.flatMap((channel, c) =>
+      [1, 2, 3].map((day) => ({
+        ts: `2026-11-0${day}T00:00:00.000`,
+        channel,
+        impressions: 1000 * (c + day),
+        clicks: 37 * (c + day),
+        spend: 12.5 * (c + 1),
+        ctr: 0.037,
+      })),
+    ),
+  };
+  await redis.set(keys.cache(tenantId, hash), JSON.stringify(entry), { ex: 3600 });
+  return entry;
+}
+
+async function measure(
+  target: string,
+  call: () => Promise<boolean>,
+  clients: number,
+  seconds: number,
+): Promise<Result> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        const ok = await call().catch(() => false);
+        latencies.push(performance.now() - t0);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { target, requestsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors };
+}
+
+async function child(
+  children: RunningChild[],
+  name: string,
+  file: string,
+  env: Record<string, string>,
+): Promise<string> {
+  const running = await startChild({
+    name,
+    command: [process.execPath, file],
+    cwd: REPO_ROOT,
+    env: { ...env, PORT: "0", HOST: "127.0.0.1" },
+    log: () => {},
+  });
+  children.push(running);
+  return running.url as string;
+}
+
+/** User + system CPU time of a process so far, in ms (Linux /proc). */
+function cpuMillis(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function formatRow(r: Result): string {
+  const rate = Math.round(r.requestsPerSecond).toLocaleString("en-US");
+  return `${r.target.padEnd(34)} ${rate.padStart(8)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   errors ${r.errors}   server CPU ${r.cpuMicros?.toFixed(0)} µs/req`;
+}
+
+function option(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+}
