@@ -22,6 +22,8 @@ export interface HarnessOptions {
   query?: Partial<QuerySettings>;
   /** Broker time scale: 0.01 turns QStash's seconds into tens of milliseconds. */
   timeScale?: number;
+  /** The actors host's warehouse (default fairway_test). */
+  databaseUrl?: string;
 }
 
 export interface EdgeHarness {
@@ -60,6 +62,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<EdgeHa
     qstashUrl: broker.url,
     redisRestUrl: bridge.url,
     redisRestToken: restToken,
+    databaseUrl: options.databaseUrl,
   });
   const redis = new Redis({ url: bridge.url, token: restToken, enableTelemetry: false });
   const services: EdgeServices = {
