@@ -195,6 +195,7 @@ export class PermitGate {
     }
     const warehouse = await this.warehouse.acquire(ticket.tenantId, token, tenant.stillWaiting > 0);
     if (warehouse.status === "granted") {
+      if (tenant.headOnly) await this.lane.warehouseGranted(ticket.tenantId);
       return {
         kind: "granted",
         permits: { tenantId: ticket.tenantId, token, tenantLimit: tenant.limit },

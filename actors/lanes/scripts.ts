@@ -20,15 +20,15 @@ export const laneScripts = {
   tenantAcquire: luaScript(
     "tenant-acquire",
     tenantAcquire,
-    "fe9d80df4e0d4a79633e99ad0ac46ce7e0cdfad9",
+    "c1eb81257cf8869e75f84a1a70176e9a12ee0549",
     tenant,
   ),
-  tenantYield: luaScript("tenant-yield", tenantYield, "a9adcda64d842953096e90d87d71a3c07c3bbfd3", tenant),
+  tenantYield: luaScript("tenant-yield", tenantYield, "8f7ff8cd193c5b0bd6ac99a47952ab6ca386feb7", tenant),
   tenantPark: luaScript("tenant-park", tenantPark, "17ba7d1741f058b7e415d5e96d2ccb2f467ad304", tenant),
   tenantRelease: luaScript(
     "tenant-release",
     tenantRelease,
-    "49cf14ce73616cd79cde7e2efe077285411c6442",
+    "f4d61630dfca17ff09eee6bbb7a609aeae19a9f2",
     tenant,
   ),
   warehouseAcquire: luaScript(

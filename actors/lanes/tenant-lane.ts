@@ -31,7 +31,8 @@ export interface TenantLaneSettings {
 }
 
 export type TenantAttempt =
-  | { status: "granted"; expiresAt: number; stillWaiting: number; limit: number }
+  /** `headOnly`: the warehouse had refused this tenant; clear that once a warehouse permit is granted. */
+  | { status: "granted"; expiresAt: number; stillWaiting: number; limit: number; headOnly: boolean }
   | { status: "wait"; place: number; free: number; limit: number }
   | { status: "finished"; limit: number }
   | { status: "duplicate"; leaseLeftMs: number; limit: number }
@@ -56,6 +57,7 @@ function laneKeys(tenantId: string) {
     laneExp: keys.laneExpiry(tenantId),
     parked: keys.laneParked(tenantId),
     tenant: keys.tenant(tenantId),
+    warehouseWait: keys.laneWarehouseWait(tenantId),
   };
 }
 
@@ -75,10 +77,18 @@ export class TenantLane {
   async acquire(ticket: LaneTicket, token: string, arriving: boolean): Promise<TenantAttempt> {
     const k = laneKeys(ticket.tenantId);
     const s = this.settings;
-    const [code, a, b, limit] = await runLua<[number, number, number, number]>(
+    const [code, a, b, limit, headOnly] = await runLua<[number, number, number, number, number?]>(
       this.redis,
       laneScripts.tenantAcquire,
-      [k.sem, k.lane, k.laneExp, k.parked, keys.query(ticket.tenantId, ticket.queryId), k.tenant],
+      [
+        k.sem,
+        k.lane,
+        k.laneExp,
+        k.parked,
+        keys.query(ticket.tenantId, ticket.queryId),
+        k.tenant,
+        k.warehouseWait,
+      ],
       [
         ticket.queryId,
         ticket.askedAt,
@@ -93,7 +103,7 @@ export class TenantLane {
     );
     switch (code) {
       case 1:
-        return { status: "granted", expiresAt: a, stillWaiting: b, limit };
+        return { status: "granted", expiresAt: a, stillWaiting: b, limit, headOnly: headOnly === 1 };
       case 0:
         return { status: "wait", place: a, free: b, limit };
       case 2:
@@ -107,13 +117,21 @@ export class TenantLane {
     }
   }
 
-  /** Gives the permit back (the warehouse refused) and puts the query back at its place; returns the place. */
+  /** The warehouse granted this tenant a permit again: every query in its lane may try once more. */
+  async warehouseGranted(tenantId: string): Promise<void> {
+    await this.redis.del(keys.laneWarehouseWait(tenantId));
+  }
+
+  /**
+   * Gives the permit back (the warehouse refused) and puts the query back at its place; until the tenant gets
+   * a warehouse permit again, only the first in line may try. Returns the place.
+   */
   async yieldPermit(ticket: LaneTicket, token: string): Promise<number> {
     const k = laneKeys(ticket.tenantId);
     return runLua<number>(
       this.redis,
       laneScripts.tenantYield,
-      [k.sem, k.lane, k.laneExp, keys.query(ticket.tenantId, ticket.queryId), k.parked],
+      [k.sem, k.lane, k.laneExp, keys.query(ticket.tenantId, ticket.queryId), k.parked, k.warehouseWait],
       [ticket.queryId, ticket.askedAt, token, this.settings.waitTtlMs],
     );
   }
@@ -148,7 +166,7 @@ export class TenantLane {
     const reply = await runLua<unknown[]>(
       this.redis,
       laneScripts.tenantRelease,
-      [k.sem, k.lane, k.laneExp, k.parked, k.tenant],
+      [k.sem, k.lane, k.laneExp, k.parked, k.tenant, k.warehouseWait],
       [token ?? "", this.settings.defaultConcurrency, this.settings.wakeGraceMs],
     );
     const heads: LaneHead[] = [];

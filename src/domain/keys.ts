@@ -25,6 +25,8 @@ export const keys = {
   laneExpiry: (t: string) => `${tenantTag(t)}:lane:exp`,
   /** Hash: query id → message body, for lane entries whose delivery left (parked) and must be woken. */
   laneParked: (t: string) => `${tenantTag(t)}:lane:parked`,
+  /** String (short TTL): the warehouse refused this tenant, so only its lane's first query may try again. */
+  laneWarehouseWait: (t: string) => `${tenantTag(t)}:lane:whwait`,
   /** Stream: completion events the edge polls. */
   done: (t: string) => `${tenantTag(t)}:done`,
   /** Prefix for the tenant's rate-limit counters (@upstash/ratelimit appends its own suffix). */

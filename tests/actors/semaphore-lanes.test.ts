@@ -111,6 +111,30 @@ describe("tenant lanes and the warehouse semaphore", () => {
     expect(started).toEqual(asked.map((a) => `q${a}`));
   });
 
+  test("when the warehouse is the bottleneck, a tenant's queries still get it in the order they were asked", async () => {
+    const { gate, tenant, ticket, setLimit } = setup({ warehouseConcurrency: 1, pollMs: 5, waitTtlMs: 1000 });
+    const [x, t] = [tenant("x"), tenant("t")];
+    await setLimit(t, 4); // tenant permits to spare: only the warehouse makes them wait
+    let holder = granted(await gate.admit(ticket(x, "x1"), "{}", 0));
+    const started: string[] = [];
+    const held = new Map<string, Permits>();
+    const runs = [40, 10, 30, 20].map(async (askedAt) => {
+      const permits = granted(await gate.admit(ticket(t, `q${askedAt}`, askedAt), "{}", 0));
+      started.push(`q${askedAt}`);
+      held.set(`q${askedAt}`, permits);
+    });
+    await until("four in the lane", async () => (await fx.redis.zcard(keys.lane(t))) === 4);
+    for (let n = 1; n <= 4; n++) {
+      await gate.release(holder);
+      await until(`start ${n}`, async () => started.length === n);
+      await Bun.sleep(20); // polls of the others come and go while the warehouse is held again
+      holder = held.get(started[n - 1] as string) as Permits;
+    }
+    await gate.release(holder);
+    await Promise.all(runs);
+    expect(started).toEqual(["q10", "q20", "q30", "q40"]);
+  });
+
   test("fair share: a tenant using the whole warehouse gives way to a waiting tenant, permit by permit", async () => {
     const { gate, tenant, ticket, setLimit } = setup({ warehouseConcurrency: 4 });
     const [a, b] = [tenant("a"), tenant("b")];

@@ -8,6 +8,7 @@
 -- KEYS[4]  {t}:lane:parked    bodies of parked entries
 -- KEYS[5]  {t}:query:<id>     the query's status hash
 -- KEYS[6]  {t}:tenant         the tenant's serving record (field concurrencyLimit)
+-- KEYS[7]  {t}:lane:whwait    set while the warehouse keeps refusing this tenant: only the first may try
 -- ARGV[1]  query id
 -- ARGV[2]  askedAt (epoch ms): the lane order
 -- ARGV[3]  lease token for the permit
@@ -19,8 +20,9 @@
 --          (later attempts leave a parked entry parked: its delivery is about to leave again)
 -- ARGV[9]  TTL in seconds for a status hash that has none
 --
--- Returns {code, a, b, limit}:
---   1 granted:     a = lease expiry, b = queries still waiting in the lane
+-- Returns {code, a, b, limit, c}:
+--   1 granted:     a = lease expiry, b = queries still waiting in the lane, c = 1 when only the first in
+--                  line was let through (the warehouse had refused this tenant)
 --   0 wait:        a = place in line (0 = first), b = free permits
 --   2 finished:    the query is already done or failed (a late duplicate)
 --   3 duplicate:   another chain runs it under a live lease; a = ms that lease has left (that chain's own
@@ -62,6 +64,12 @@ end
 
 local place = redis.call("ZRANK", lane, id)
 local free = limit - redis.call("ZCARD", sem)
+local head_only = redis.call("EXISTS", KEYS[7])
+if free > 1 and head_only == 1 then
+  -- Tenant permits are free but the warehouse is the bottleneck: the first in line tries alone, so the
+  -- queries behind it neither overtake it at the warehouse nor spend attempts they cannot win.
+  free = 1
+end
 if place >= free then
   return { 0, place, math.max(free, 0), limit }
 end
@@ -76,4 +84,4 @@ redis.call("HSET", status, "runner", ARGV[3], "runnerChain", ARGV[7])
 if redis.call("TTL", status) < 0 then
   redis.call("EXPIRE", status, ARGV[9])
 end
-return { 1, expires, redis.call("ZCARD", lane), limit }
+return { 1, expires, redis.call("ZCARD", lane), limit, head_only }

@@ -7,6 +7,7 @@
 -- KEYS[3]  {t}:lane:exp
 -- KEYS[4]  {t}:lane:parked
 -- KEYS[5]  {t}:tenant
+-- KEYS[6]  {t}:lane:whwait    while set, only the first in line is named
 -- ARGV[1]  lease token to release, or "" to only look for queries to wake
 -- ARGV[2]  concurrency limit when the tenant record has none
 -- ARGV[3]  ms a woken entry waits for its delivery before it lapses
@@ -24,6 +25,9 @@ reclaim(sem, now)
 prune_lane(lane, lane_exp, parked, now)
 local out = { released }
 local free = tenant_limit(KEYS[5], ARGV[2]) - redis.call("ZCARD", sem)
+if free > 1 and redis.call("EXISTS", KEYS[6]) == 1 then
+  free = 1
+end
 if free > 0 then
   for _, id in ipairs(redis.call("ZRANGE", lane, 0, free - 1)) do
     local body = redis.call("HGET", parked, id)
