@@ -12,20 +12,25 @@ export async function readJsonBody(c: Context<EdgeEnv>, maxBytes: number): Promi
 export async function readBodyText(c: Context<EdgeEnv>, maxBytes: number): Promise<string> {
   const text = await readText(c.req.raw, maxBytes);
   if (text === undefined) {
-    throw new ApiError(413, "payload_too_large", `Request body is larger than ${maxBytes} bytes`);
+    const message = `Request body is larger than ${maxBytes} bytes`;
+    throw new ApiError(413, "payload_too_large", message, { fields: [{ field: "body", message }] });
   }
   return text;
 }
 
 /** JSON.parse with the API's 400s. */
 export function parseJsonBody(text: string): unknown {
-  if (text.trim() === "") throw new ApiError(400, "invalid_json", "Request body is empty; expected JSON");
+  if (text.trim() === "") throw invalidJson("Request body is empty; expected JSON");
   try {
     return JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new ApiError(400, "invalid_json", `Request body is not valid JSON: ${detail}`);
+    throw invalidJson(`Request body is not valid JSON: ${detail}`);
   }
+}
+
+function invalidJson(message: string): ApiError {
+  return new ApiError(400, "invalid_json", message, { fields: [{ field: "body", message }] });
 }
 
 /** The body as text, or undefined once it passes `limit` bytes. */

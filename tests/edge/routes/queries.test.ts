@@ -239,7 +239,12 @@ describe("bad input", () => {
   });
 
   test("malformed JSON is 400, an oversized body 413, a bad wait 400", async () => {
-    expect((await post("{measures:")).status).toBe(400);
+    const malformed = await post("{measures:");
+    expect(malformed.status).toBe(400);
+    expect((await json(malformed)).error).toMatchObject({
+      code: "invalid_json",
+      fields: [{ field: "body" }],
+    });
     const huge = await post({ measures: ["clicks"], filters: [], pad: "x".repeat(70_000) });
     expect(huge.status).toBe(413);
     for (const wait of ["soon", "-1s", "26s", "1h"]) {
