@@ -19,7 +19,16 @@ import type { EventToStore } from "../src/warehouse/rollups.ts";
 import { defineActor } from "./define.ts";
 import { fail, ok, retry } from "./outcome.ts";
 
-const partitions = new PartitionCache();
+/** Days known to have partitions, per warehouse (one per host; tests run several hosts in one process). */
+const partitionCaches = new WeakMap<object, PartitionCache>();
+function partitionsOf(db: object): PartitionCache {
+  let cache = partitionCaches.get(db);
+  if (!cache) {
+    cache = new PartitionCache();
+    partitionCaches.set(db, cache);
+  }
+  return cache;
+}
 
 export interface IngestReport {
   batchId: string;
@@ -42,7 +51,11 @@ export const ingestActor = defineActor({
 
     let stored: Awaited<ReturnType<typeof storeBatch>>;
     try {
-      stored = await storeBatch(ctx.db, partitions, tenantId, events, { attemptId, batchId, since });
+      stored = await storeBatch(ctx.db, partitionsOf(ctx.db), tenantId, events, {
+        attemptId,
+        batchId,
+        since,
+      });
     } catch (error) {
       return warehouseFailure(error);
     }

@@ -33,6 +33,8 @@ export const keys = {
   rateLimit: (t: string) => `${tenantTag(t)}:rl`,
   /** Sorted set: ads scored by a metric within one UTC minute (epoch minute). */
   top: (t: string, metric: string, minute: number) => `${tenantTag(t)}:top:${metric}:${minute}`,
+  /** String (JSON): the top entries of one `top` set, rewritten with it, so a one-minute list is one GET. */
+  topSnapshot: (t: string, metric: string, minute: number) => `${tenantTag(t)}:top100:${metric}:${minute}`,
   /** String: set once an ingest attempt's leaderboard increments were added, so they are never added twice. */
   topApplied: (t: string, attemptId: string) => `${tenantTag(t)}:topmark:${attemptId}`,
   /** Sorted set: scratch space for one `GET /v1/ads/top` union, deleted by the same script. */

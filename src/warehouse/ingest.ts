@@ -65,7 +65,10 @@ export function isMissingPartitionError(error: unknown): boolean {
   return code === "23514" && /no partition/i.test(message ?? "");
 }
 
-/** Ensures partitions, then inserts and folds the events and captures their leaderboard tally, in one statement. */
+/**
+ * Ensures partitions, then inserts and folds the events and captures their leaderboard tally, in one statement.
+ * A partition the cache wrongly believed in (dropped since) is created and the write tried once more.
+ */
 export async function storeBatch(
   db: SqlExecutor,
   partitions: PartitionCache,
@@ -77,8 +80,10 @@ export async function storeBatch(
   try {
     return await insertEventsWithLeaderboardTally(db, tenantId, events, capture);
   } catch (error) {
-    if (isMissingPartitionError(error)) partitions.forget();
-    throw error;
+    if (!isMissingPartitionError(error)) throw error;
+    partitions.forget();
+    await partitions.ensureFor(db, events);
+    return await insertEventsWithLeaderboardTally(db, tenantId, events, capture);
   }
 }
 

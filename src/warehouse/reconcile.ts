@@ -6,11 +6,14 @@ import type postgres from "postgres";
 import { keys } from "../domain/keys.ts";
 import {
   applyLeaderboardTally,
+  expectedSnapshot,
   LEADERBOARD_METRICS,
   type LeaderboardMetric,
   minuteExpiresAt,
   readSets,
+  readSnapshots,
   replaceSets,
+  type SetContent,
   tallyFromTuples,
 } from "../domain/leaderboard/index.ts";
 import type { WarehouseDb } from "./db.ts";
@@ -250,7 +253,7 @@ async function leaderboardTruth(
 interface SetComparison {
   drift: Drift;
   /** Sets to rewrite with their expected content, for repair. */
-  rewrite: { key: string; minute: number; scores: Map<string, number> }[];
+  rewrite: SetContent[];
 }
 
 function compareSets(
@@ -258,6 +261,7 @@ function compareSets(
   minutes: readonly number[],
   expected: Map<string, Map<string, number>>,
   stored: Map<string, number>[],
+  snapshots: ([string, number][] | undefined)[],
   tenantId: string,
 ): SetComparison {
   const drift: Drift = {
@@ -294,7 +298,13 @@ function compareSets(
       else if (found !== score) note(ad, "different", score, found);
     }
     for (const [ad, score] of have) if (!want.has(ad)) note(ad, "extra", undefined, score);
-    if (differs) rewrite.push({ key, minute, scores: want });
+    // The snapshot the one-minute top list is served from must be the set's own top entries.
+    const snapshot = snapshots[i];
+    const wantSnapshot = expectedSnapshot(want);
+    if (!differs && JSON.stringify(snapshot ?? []) !== JSON.stringify(wantSnapshot)) {
+      note("(top-100 snapshot)", "different", wantSnapshot.length, snapshot?.length ?? 0);
+    }
+    if (differs) rewrite.push({ tenantId, metric, minute, scores: want });
   });
   return { drift, rewrite };
 }
@@ -333,6 +343,7 @@ export async function reconcileLeaderboards(
   let rewritten = 0;
   for (const metric of LEADERBOARD_METRICS) {
     const stored: Map<string, number>[] = [];
+    const snapshots: ([string, number][] | undefined)[] = [];
     for (let i = 0; i < minutes.length; i += KEYS_PER_READ) {
       const slice = minutes.slice(i, i + KEYS_PER_READ);
       stored.push(
@@ -341,8 +352,14 @@ export async function reconcileLeaderboards(
           slice.map((minute) => keys.top(options.tenantId, metric, minute)),
         )),
       );
+      snapshots.push(
+        ...(await readSnapshots(
+          redis,
+          slice.map((minute) => keys.topSnapshot(options.tenantId, metric, minute)),
+        )),
+      );
     }
-    const { drift, rewrite } = compareSets(metric, minutes, truth, stored, options.tenantId);
+    const { drift, rewrite } = compareSets(metric, minutes, truth, stored, snapshots, options.tenantId);
     drifts.push(drift);
     if (options.repair) {
       for (let i = 0; i < rewrite.length; i += KEYS_PER_READ) {

@@ -166,6 +166,17 @@ describe("reconcile", () => {
       (e) => e.kind === "impression" && Date.parse(e.ts) > now - 10 * 60_000,
     ) as IngestEvent;
     await redis.del(keys.top(tenantId, "impressions", epochMinute(Date.parse(liveImpression.ts))));
+    // A conversions snapshot that no longer matches its set.
+    const liveConversion = events.find(
+      (e) => e.kind === "conversion" && Date.parse(e.ts) > now - 10 * 60_000,
+    ) as IngestEvent;
+    await redis.set(
+      keys.topSnapshot(tenantId, "conversions", epochMinute(Date.parse(liveConversion.ts))),
+      "[]",
+      {
+        ex: 3600,
+      },
+    );
 
     const rollups = await checkRollups(sql, range);
     expect(
@@ -184,6 +195,10 @@ describe("reconcile", () => {
     const clicks = drifts.find((d) => d.target === "leaderboard:clicks");
     expect(clicks).toMatchObject({ missing: 0, extra: 1, different: 1 });
     expect(drifts.find((d) => d.target === "leaderboard:impressions")?.missing).toBeGreaterThan(0);
+    expect(drifts.find((d) => d.target === "leaderboard:conversions")).toMatchObject({
+      different: 1,
+      missing: 0,
+    });
 
     const args = ["--tenant", tenantId, "--from", threeDaysAgo, "--to", today];
     const found = await runCli(args);

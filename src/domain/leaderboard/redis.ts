@@ -5,11 +5,19 @@ import { keys } from "../keys.ts";
 import {
   incrementsOf,
   type LeaderboardMetric,
+  MAX_TOP_LIMIT,
   type MinuteAdTally,
   minuteExpiresAt,
   scoreToValue,
 } from "./metrics.ts";
-import { APPLY_SCRIPT, DUMP_SCRIPT, REPLACE_SCRIPT, SCORES_SCRIPT, TOP_SCRIPT } from "./scripts.ts";
+import {
+  APPLY_SCRIPT,
+  DUMP_SCRIPT,
+  REPLACE_SCRIPT,
+  SCORES_SCRIPT,
+  SNAPSHOTS_SCRIPT,
+  TOP_SCRIPT,
+} from "./scripts.ts";
 
 /** The part of the client this module uses; the Workers and Node builds of `Redis` both fit. */
 export type LeaderboardRedis = Pick<Redis, "evalsha" | "eval">;
@@ -36,6 +44,7 @@ const topScript = new LuaScript(TOP_SCRIPT);
 const scoresScript = new LuaScript(SCORES_SCRIPT);
 const dumpScript = new LuaScript(DUMP_SCRIPT);
 const replaceScript = new LuaScript(REPLACE_SCRIPT);
+const snapshotsScript = new LuaScript(SNAPSHOTS_SCRIPT);
 
 export interface ApplyResult {
   /** The tenant's data version after the bump. */
@@ -65,8 +74,12 @@ export async function applyLeaderboardTally(
   if (sets.length > 0) {
     keyList.push(keys.topApplied(tenantId, attemptId));
     args.push(Math.max(nowSeconds + 60, ...sets.map((set) => minuteExpiresAt(set.minute))));
+    args.push(MAX_TOP_LIMIT);
     for (const set of sets) {
-      keyList.push(keys.top(tenantId, set.metric, set.minute));
+      keyList.push(
+        keys.top(tenantId, set.metric, set.minute),
+        keys.topSnapshot(tenantId, set.metric, set.minute),
+      );
       args.push(minuteExpiresAt(set.minute), set.increments.length);
       for (const [ad, amount] of set.increments) args.push(ad, amount);
     }
@@ -132,22 +145,85 @@ export async function readSets(
   });
 }
 
-/** Rewrites sets whole with raw scores (an empty map deletes the set); each keeps its minute's expiry. */
-export async function replaceSets(
+/** Each snapshot's entries as `[ad, rawScore]` pairs, best first; undefined where there is no snapshot. */
+export async function readSnapshots(
   redis: LeaderboardRedis,
-  sets: readonly { key: string; minute: number; scores: ReadonlyMap<string, number> }[],
-): Promise<void> {
+  keyList: readonly string[],
+): Promise<([string, number][] | undefined)[]> {
+  if (keyList.length === 0) return [];
+  const texts = jsonList(await snapshotsScript.run<unknown>(redis, [...keyList], []));
+  return keyList.map((_, i) => {
+    const text = texts[i];
+    if (typeof text !== "string" || text === "") return undefined;
+    const flat = jsonList(text);
+    const pairs: [string, number][] = [];
+    for (let j = 0; j + 1 < flat.length; j += 2) pairs.push([String(flat[j]), Number(flat[j + 1])]);
+    return pairs;
+  });
+}
+
+/** A set's top entries in the order Redis keeps them: score descending, ties by ad bytes descending. */
+export function expectedSnapshot(
+  scores: ReadonlyMap<string, number>,
+  keep = MAX_TOP_LIMIT,
+): [string, number][] {
+  const encoder = new TextEncoder();
+  const bytes = new Map([...scores.keys()].map((ad) => [ad, encoder.encode(ad)]));
+  return [...scores]
+    .sort(
+      ([adA, a], [adB, b]) =>
+        b - a || compareBytes(bytes.get(adB) as Uint8Array, bytes.get(adA) as Uint8Array),
+    )
+    .slice(0, keep);
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  }
+  return a.length - b.length;
+}
+
+export interface SetContent {
+  tenantId: string;
+  metric: LeaderboardMetric;
+  minute: number;
+  /** Raw scores (spend in millionths); empty deletes the set. */
+  scores: ReadonlyMap<string, number>;
+}
+
+/** Rewrites sets whole, and their snapshots; each keeps its minute's expiry. */
+export async function replaceSets(redis: LeaderboardRedis, sets: readonly SetContent[]): Promise<void> {
   if (sets.length === 0) return;
-  const args: (string | number)[] = [];
+  const keyList: string[] = [];
+  const args: (string | number)[] = [MAX_TOP_LIMIT];
   for (const set of sets) {
+    keyList.push(
+      keys.top(set.tenantId, set.metric, set.minute),
+      keys.topSnapshot(set.tenantId, set.metric, set.minute),
+    );
     args.push(minuteExpiresAt(set.minute), set.scores.size);
     for (const [ad, score] of set.scores) args.push(ad, score);
   }
-  await replaceScript.run<number>(
-    redis,
-    sets.map((set) => set.key),
-    args,
-  );
+  await replaceScript.run<number>(redis, keyList, args);
+}
+
+/**
+ * A one-minute top list from the minute's snapshot (as read by a plain GET, parsed or not), or undefined
+ * when there is none, in which case the set is empty or the snapshot is being written: ask `topAds`.
+ */
+export function topFromSnapshot(
+  value: unknown,
+  metric: LeaderboardMetric,
+  limit: number,
+): RankedAd[] | undefined {
+  if (value === null || value === undefined) return undefined;
+  const flat = jsonList(value);
+  const ranked: RankedAd[] = [];
+  for (let i = 0; i + 1 < flat.length && ranked.length < limit; i += 2) {
+    ranked.push({ ad: String(flat[i]), value: scoreToValue(metric, Number(flat[i + 1])) });
+  }
+  return ranked;
 }
 
 /** A script's JSON reply as a list: the client may have parsed it already, and cjson writes [] as {}. */

@@ -4,13 +4,15 @@
 // "123" into a number or one named "[1]" into an array; inside one JSON document every id stays a string.
 
 /**
- * apply: adds one ingest attempt's increments to the minute sets, once, and bumps the data version.
+ * apply: adds one ingest attempt's increments to the minute sets, once, and bumps the data version. Each set
+ * touched also gets its top-100 snapshot rewritten (JSON text), so a one-minute top list is one GET away.
  * KEYS[1]   the tenant's data version ({t:<id>}:ver), always incremented
  * KEYS[2]   the attempt's marker ({t:<id>}:topmark:<attemptId>)
- * KEYS[3…]  one sorted set per (metric, minute)
+ * KEYS[3…]  pairs: a sorted set per (metric, minute), then its snapshot key
  * ARGV[1]   the marker's expiry (unix seconds): the latest expiry of the sets, so while any set the attempt
  *           touched can exist, the marker does too
- * ARGV[2…]  per set, in KEYS order: its expiry (unix seconds), the number n of pairs, then n (ad, increment)
+ * ARGV[2]   how many entries a snapshot keeps
+ * ARGV[3…]  per set, in KEYS order: its expiry (unix seconds), the number n of pairs, then n (ad, increment)
  * Returns   {version, applied}: applied is 1 when the increments were added now, 0 when the marker says an
  *           earlier call already added them.
  */
@@ -18,8 +20,9 @@ export const APPLY_SCRIPT = `
 local version = redis.call('INCR', KEYS[1])
 if #KEYS < 2 then return {version, 0} end
 if not redis.call('SET', KEYS[2], '1', 'NX', 'EXAT', ARGV[1]) then return {version, 0} end
-local a = 2
-for k = 3, #KEYS do
+local keep = tonumber(ARGV[2])
+local a = 3
+for k = 3, #KEYS, 2 do
   local expireAt = ARGV[a]
   local n = tonumber(ARGV[a + 1])
   a = a + 2
@@ -28,6 +31,8 @@ for k = 3, #KEYS do
     a = a + 2
   end
   redis.call('EXPIREAT', KEYS[k], expireAt)
+  local top = redis.call('ZRANGE', KEYS[k], 0, keep - 1, 'REV', 'WITHSCORES')
+  redis.call('SET', KEYS[k + 1], cjson.encode(top), 'EXAT', expireAt)
 end
 return {version, 1}
 `;
@@ -82,23 +87,40 @@ return cjson.encode(out)
 `;
 
 /**
- * replace: rewrites some sets whole, for `reconcile --repair`.
- * KEYS[1…]  the sets
- * ARGV      per set, in KEYS order: its expiry (unix seconds), n, then n (ad, score) pairs; n = 0 deletes it
+ * snapshots: the snapshot text of some sets, for reconciliation.
+ * KEYS[1…]  snapshot keys
+ * Returns   JSON text: one string per key, in KEYS order (the snapshot's own JSON text, "" when missing).
+ */
+export const SNAPSHOTS_SCRIPT = `
+local out = {}
+for k = 1, #KEYS do out[k] = redis.call('GET', KEYS[k]) or '' end
+return cjson.encode(out)
+`;
+
+/**
+ * replace: rewrites some sets whole, and their snapshots, for `reconcile --repair`.
+ * KEYS[1…]  pairs: a sorted set, then its snapshot key
+ * ARGV[1]   how many entries a snapshot keeps
+ * ARGV[2…]  per set, in KEYS order: its expiry (unix seconds), n, then n (ad, score) pairs; n = 0 deletes it
  * Returns   the number of sets written.
  */
 export const REPLACE_SCRIPT = `
-local a = 1
-for k = 1, #KEYS do
+local keep = tonumber(ARGV[1])
+local a = 2
+for k = 1, #KEYS, 2 do
   local expireAt = ARGV[a]
   local n = tonumber(ARGV[a + 1])
   a = a + 2
-  redis.call('DEL', KEYS[k])
+  redis.call('DEL', KEYS[k], KEYS[k + 1])
   for i = 1, n do
     redis.call('ZADD', KEYS[k], ARGV[a + 1], ARGV[a])
     a = a + 2
   end
-  if n > 0 then redis.call('EXPIREAT', KEYS[k], expireAt) end
+  if n > 0 then
+    redis.call('EXPIREAT', KEYS[k], expireAt)
+    local top = redis.call('ZRANGE', KEYS[k], 0, keep - 1, 'REV', 'WITHSCORES')
+    redis.call('SET', KEYS[k + 1], cjson.encode(top), 'EXAT', expireAt)
+  end
 end
-return #KEYS
+return #KEYS / 2
 `;

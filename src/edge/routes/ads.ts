@@ -3,13 +3,16 @@
 //   GET /v1/ads/:ad/clicks?window=5m                    one ad's clicks over the window, minute by minute
 // A window of N minutes is the current (partial) minute and the N - 1 before it, by the edge's clock.
 import type { Hono } from "hono";
+import { keys } from "../../domain/keys.ts";
 import {
   adValues,
+  epochMinute,
   type ParamParse,
   parseLimit,
   parseMetric,
   parseWindow,
   topAds,
+  topFromSnapshot,
   windowMinutes,
 } from "../../domain/leaderboard/index.ts";
 import type { EdgeEnv, EdgeServices } from "../context.ts";
@@ -21,14 +24,34 @@ const AD_MAX_LENGTH = 128;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 export function registerAds(app: Hono<EdgeEnv>, services: EdgeServices): void {
-  app.get("/v1/ads/top", tenantAuth(services), async (c) => {
+  // A one-minute list is the minute's snapshot, read in the authentication round trip; the minute is fixed
+  // there, so the answer and its `from` / `to` agree even across a minute boundary.
+  const snapshotMinute = new WeakMap<Request, number>();
+  const topAuth = tenantAuth(services, {
+    prefetch(c, tenantId) {
+      const window = parseWindow(c.req.query("window"));
+      const metric = parseMetric(c.req.query("metric"));
+      if (!window.ok || window.value !== 1 || !metric.ok) return [];
+      const minute = epochMinute(Date.now());
+      snapshotMinute.set(c.req.raw, minute);
+      return [keys.topSnapshot(tenantId, metric.value, minute)];
+    },
+  });
+
+  app.get("/v1/ads/top", topAuth, async (c) => {
     const [window, metric, limit] = params(
       parseWindow(c.req.query("window")),
       parseMetric(c.req.query("metric")),
       parseLimit(c.req.query("limit")),
     );
-    const minutes = windowMinutes(Date.now(), window);
-    const ranked = await live(topAds(services.redis, c.get("tenant").id, metric, minutes, limit));
+    const tenantId = c.get("tenant").id;
+    const minute = snapshotMinute.get(c.req.raw);
+    const minutes = minute === undefined ? windowMinutes(Date.now(), window) : [minute];
+    const snapshot =
+      minute === undefined
+        ? undefined
+        : topFromSnapshot(c.get("prefetched").get(keys.topSnapshot(tenantId, metric, minute)), metric, limit);
+    const ranked = snapshot ?? (await live(topAds(services.redis, tenantId, metric, minutes, limit)));
     c.header("cache-control", "no-store");
     return c.json({
       data: ranked.map((entry, i) => ({ rank: i + 1, ad: entry.ad, [metric]: entry.value })),
