@@ -21,6 +21,11 @@ export interface WarehouseOptions {
   idleTimeoutSeconds?: number;
   /** Give up connecting after this long (seconds). Default 10. */
   connectTimeoutSeconds?: number;
+  /**
+   * Longest wait before reconnecting after connections failed (seconds). postgres.js waits up to 20 s after a
+   * string of failures, so a warehouse that comes back would sit idle that long. Default 2.
+   */
+  reconnectDelayMaxSeconds?: number;
   /** Shown in pg_stat_activity, so operators can tell the actors host from a migration. */
   applicationName?: string;
 }
@@ -51,6 +56,11 @@ function acceptDateParameters(sql: postgres.Sql): void {
   for (const oid of DATE_TIME_OIDS) serializers[oid] = serialize;
 }
 
+/** postgres.js's own backoff (3^retries / 100 s, ±25 % jitter), capped lower. */
+function reconnectBackoff(maxSeconds: number): (retries: number) => number {
+  return (retries) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, maxSeconds);
+}
+
 function poolSizeFromEnv(): number | undefined {
   const raw = process.env.DATABASE_POOL_MAX;
   const n = raw ? Number(raw) : Number.NaN;
@@ -67,6 +77,7 @@ export function openWarehouse(databaseUrl: string, options: WarehouseOptions = {
     max: options.max ?? poolSizeFromEnv() ?? 10,
     idle_timeout: options.idleTimeoutSeconds ?? 30,
     connect_timeout: options.connectTimeoutSeconds ?? 10,
+    backoff: reconnectBackoff(options.reconnectDelayMaxSeconds ?? 2),
     // Postgres NOTICEs (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
     onnotice: () => {},
     // UTC sessions: day and hour buckets (date_trunc on timestamptz) must not depend on the server's zone.

@@ -12,6 +12,8 @@ export interface MockstagramOptions {
   latencyMs?: number;
   /** Changes every influencer's counters and the failure sequence. Default 0. */
   seed?: number;
+  /** Told of every profile request as it arrives (tests measure the collector's cadence with it). */
+  onRequest?: (id: string, at: number) => void;
 }
 
 /** What can be changed while it runs (`POST /__control` or `configure`). */
@@ -74,6 +76,7 @@ export function startMockstagram(options: MockstagramOptions = {}): Mockstagram 
 
     stats.requests++;
     stats.byId[id] = (stats.byId[id] ?? 0) + 1;
+    options.onRequest?.(id, Date.now());
     // Decide before waiting, so the failure sequence follows arrival order.
     const forced = failNext.get(id) ?? 0;
     if (forced > 0) failNext.set(id, forced - 1);
