@@ -34,13 +34,13 @@ export const laneScripts = {
   warehouseAcquire: luaScript(
     "warehouse-acquire",
     warehouseAcquire,
-    "7fe4c717c7cac9e50bded9a52a8322625fe2f230",
+    "78440398bb375d2d5af1a3301448c22cd32ab974",
     warehouse,
   ),
   warehouseRelease: luaScript(
     "warehouse-release",
     warehouseRelease,
-    "bb89e831539a07d957608dc011e6af8a65d96202",
+    "7845f21374de99b4539cc028ef899e173b9a61f1",
     warehouse,
   ),
   warehouseClaim: luaScript(

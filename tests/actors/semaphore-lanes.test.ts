@@ -135,13 +135,13 @@ describe("tenant lanes and the warehouse semaphore", () => {
     expect(started).toEqual(["q10", "q20", "q30", "q40"]);
   });
 
-  test("fair share: a tenant using the whole warehouse gives way to a waiting tenant, permit by permit", async () => {
+  test("fair share: a busy tenant gives way to a waiting tenant, permit by permit", async () => {
     const { gate, tenant, ticket, setLimit } = setup({ warehouseConcurrency: 4 });
     const [a, b] = [tenant("a"), tenant("b")];
     await setLimit(a, 10);
     await setLimit(b, 10);
-    const held = await Promise.all(
-      [1, 2, 3, 4].map(async (i) => granted(await gate.admit(ticket(a, `a${i}`), "{}", 0))),
+    const [a1, a2, a3] = await Promise.all(
+      [1, 2, 3].map(async (i) => granted(await gate.admit(ticket(a, `a${i}`), "{}", 0))),
     );
     const order: string[] = [];
     const waiters = new Map<string, Promise<Permits>>();
@@ -153,40 +153,48 @@ describe("tenant lanes and the warehouse semaphore", () => {
           return granted(admission);
         }),
       );
+    wait(a, "a4");
     wait(a, "a5");
-    wait(a, "a6");
-    await Bun.sleep(30); // a5 and a6 wait first…
-    wait(b, "b1");
+    await Bun.sleep(30); // A's fourth and fifth wait: a lone tenant never holds the last permit…
+    expect(order).toEqual([]);
+    wait(b, "b1"); // …so B, arriving beside it, starts at once
+    await until("b1 starts", async () => order.length === 1);
+    expect(order).toEqual(["b1"]);
     wait(b, "b2");
-    await until("b waiting", async () => (await fx.redis.zscore(gateWaitingKey(gate), b)) !== null);
+    await until("b2 waiting", async () => (await fx.redis.zscore(gate.warehouse.waitingKey, b)) !== null);
 
-    // …yet each permit A gives back goes to B until B has its share (ceil(4 / 2) = 2).
-    await gate.release(held[0] as Permits);
-    await until("one start", async () => order.length === 1);
-    await gate.release(held[1] as Permits);
+    // Now full. A holds 3, B 1, fair share ceil(4 / 2) = 2: A's next release goes to B…
+    await gate.release(a1 as Permits);
     await until("two starts", async () => order.length === 2);
-    expect(order).toEqual(["b1", "b2"]);
-    // B has no one else waiting: A's next release goes to A's first waiter.
-    await gate.release(held[2] as Permits);
+    expect(order[1]).toBe("b2");
+    // …and once B has its share, A's following release goes back to A's first waiter.
+    await gate.release(a2 as Permits);
     await until("three starts", async () => order.length === 3);
-    expect(order[2]).toBe("a5");
-    for (const id of ["a5", "a6", "b1", "b2"]) {
-      if (id === "a6") continue;
+    expect(order[2]).toBe("a4");
+    await gate.release(a3 as Permits);
+    await until("four starts", async () => order.length === 4);
+    for (const id of ["a4", "a5", "b1", "b2"])
       await gate.release(await (waiters.get(id) as Promise<Permits>));
-    }
-    await gate.release(held[3] as Permits);
-    await gate.release(await (waiters.get("a6") as Promise<Permits>));
   });
 
-  test("a tenant alone may use every warehouse permit", async () => {
-    const { gate, tenant, ticket, setLimit } = setup({ warehouseConcurrency: 3 });
+  test("a tenant alone may use every warehouse permit but the last", async () => {
+    const { gate, tenant, ticket, setLimit } = setup({ warehouseConcurrency: 3, holdMs: 100 });
     const a = tenant("alone");
     await setLimit(a, 10);
     const held = await Promise.all(
-      [1, 2, 3].map(async (i) => granted(await gate.admit(ticket(a, `a${i}`), "{}", 0))),
+      [1, 2].map(async (i) => granted(await gate.admit(ticket(a, `a${i}`), "{}", 0))),
     );
-    expect(await fx.redis.zcard(gate.warehouse.key)).toBe(3);
-    for (const p of held) await gate.release(p);
+    expect(await gate.admit(ticket(a, "a3"), "{}", 0)).toMatchObject({
+      kind: "parked",
+      blockedBy: "warehouse",
+    });
+    expect(await fx.redis.zcard(gate.warehouse.key)).toBe(2);
+    // With a one-permit warehouse there is no "last but one": the tenant may use it.
+    const { gate: small, ticket: t2 } = setup({ warehouseConcurrency: 1 });
+    await gate.release(held[0] as Permits);
+    const only = granted(await small.admit(t2(a, "solo"), "{}", 0));
+    await small.release(only);
+    await gate.release(held[1] as Permits);
   });
 
   test("a delivery that waits past the hold time parks; the next release hands its body out once", async () => {
@@ -279,7 +287,3 @@ describe("tenant lanes and the warehouse semaphore", () => {
     await gate.release(next);
   });
 });
-
-function gateWaitingKey(gate: PermitGate): string {
-  return gate.warehouse.waitingKey;
-}

@@ -13,7 +13,8 @@
 -- Returns {code, a, share}:
 --   1 granted:  a = lease expiry
 --   0 full:     a = permits this tenant holds
---   2 yield:    free permits are left to tenants below their fair share; a = permits this tenant holds
+--   2 yield:    free permits are left to other tenants (fair share, or the last permit); a = permits this
+--               tenant holds
 
 local sem, wait, me = KEYS[1], KEYS[2], ARGV[1]
 local limit = tonumber(ARGV[3])
@@ -29,6 +30,9 @@ end
 
 if free <= 0 then
   return refuse(0)
+end
+if mine >= tenant_cap(limit) then
+  return refuse(2)
 end
 if mine >= share then
   local deprived = 0

@@ -6,8 +6,20 @@
 --
 -- Fair share = ceil(limit / active tenants), active = holding or waiting. A tenant below its share may take
 -- any free permit; a tenant at or above it takes one only if more permits are free than there are other
--- waiting tenants below their share. So one tenant can use the whole warehouse while it is alone, and gives
--- way, permit by permit as its queries finish, as soon as another tenant waits.
+-- waiting tenants below their share. So one tenant can use the warehouse while it is alone, and gives way,
+-- permit by permit as its queries finish, as soon as another tenant waits.
+--
+-- No tenant may hold every permit (the cap is limit - 1 when limit > 1): the last one is kept for whoever
+-- comes next, so a tenant arriving beside a busy one starts at once instead of waiting for one of the busy
+-- tenant's queries to end. It costs a lone tenant one permit, and only when its own limit reaches the
+-- warehouse's.
+
+local function tenant_cap(limit)
+  if limit > 1 then
+    return limit - 1
+  end
+  return limit
+end
 
 local function tenant_of(member)
   return string.match(member, "^[^:]*:(.*)$")

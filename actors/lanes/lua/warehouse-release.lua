@@ -1,5 +1,6 @@
 -- Gives a warehouse permit back and names the waiting tenant that should take the free permit: the one
--- holding the fewest permits (fair share), so the releaser can wake that tenant's first query.
+-- holding the fewest permits (fair share) among those allowed another, so the releaser can wake that
+-- tenant's first query.
 --
 -- KEYS[1]  wh:sem
 -- KEYS[2]  {wh:sem}:wait
@@ -19,9 +20,10 @@ if total >= tonumber(ARGV[2]) then
   return { released, "" }
 end
 local best, fewest = "", nil
+local cap = tenant_cap(tonumber(ARGV[2]))
 for _, t in ipairs(waiting) do
   local n = held[t] or 0
-  if fewest == nil or n < fewest then
+  if n < cap and (fewest == nil or n < fewest) then
     best, fewest = t, n
   end
 end
