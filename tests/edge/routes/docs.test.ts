@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis/cloudflare";
-import { createApp } from "../../../src/edge/app.ts";
 import { DIMENSIONS, MEASURES } from "../../../src/domain/query/index.ts";
 import { querySchema } from "../../../src/domain/query/schema.ts";
+import { createApp } from "../../../src/edge/app.ts";
 
 // No Redis is needed to serve the documentation.
 const app = createApp({ redis: new Redis({ url: "http://127.0.0.1:1", token: "unused", retry: false }) });
@@ -30,7 +30,13 @@ describe("GET /openapi.json", () => {
     const doc = await document();
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(["/v1/queries", "/v1/queries/{id}", "/v1/meta", "/admin/tenants", "/admin/tenants/{id}"]),
+      expect.arrayContaining([
+        "/v1/queries",
+        "/v1/queries/{id}",
+        "/v1/meta",
+        "/admin/tenants",
+        "/admin/tenants/{id}",
+      ]),
     );
     expect(doc.paths["/v1/queries"].post.responses["202"].headers).toHaveProperty("Location");
     expect(doc.paths["/v1/queries"].post.security).toEqual([{ tenantKey: [] }]);
