@@ -22,7 +22,7 @@ export interface OperationDoc {
   }[];
   /** A component name from `COMPONENTS`. */
   requestBody?: string;
-  responses: Record<number, { description: string; schema?: string; headers?: string[] }>;
+  responses: Record<number, { description: string; schema?: string; headers?: string[]; mediaType?: string }>;
 }
 
 /** Named schemas; operations refer to them by name. */
@@ -135,6 +135,24 @@ export const OPERATIONS: OperationDoc[] = [
   },
   {
     method: "get",
+    path: "/v1/queries/{id}/events",
+    summary: "Follow a query as server-sent events",
+    description:
+      "`status` events ({id, status, position?}) while the query waits or runs, then one `result` (the 200 body " +
+      "of POST /v1/queries) or `error` ({code, message, queryId}) event, and the stream ends; at most 25 s.",
+    tags: ["queries"],
+    security: "tenant",
+    parameters: [
+      { name: "id", in: "path", required: true, description: "Query id", schema: { type: "string" } },
+    ],
+    responses: {
+      200: { description: "The event stream", mediaType: "text/event-stream" },
+      404: { description: "No such query for this tenant", schema: "Error" },
+      ...TENANT_ERRORS,
+    },
+  },
+  {
+    method: "get",
     path: "/v1/meta",
     summary: "The query catalogue: measures, dimensions, time granularities",
     tags: ["queries"],
@@ -242,7 +260,11 @@ export function openApiDocument(extra: readonly OperationDoc[] = []) {
             ...(response.headers
               ? { headers: Object.fromEntries(response.headers.map((name) => [name, HEADERS[name]])) }
               : {}),
-            ...(response.schema ? { content: { "application/json": { schema: ref(response.schema) } } } : {}),
+            ...(response.schema
+              ? { content: { [response.mediaType ?? "application/json"]: { schema: ref(response.schema) } } }
+              : response.mediaType
+                ? { content: { [response.mediaType]: { schema: { type: "string" } } } }
+                : {}),
           },
         ]),
       ),

@@ -1,6 +1,7 @@
 // The semantic query API: POST /v1/queries answers from the cache or computes once per question and waits
 // (bounded) for the result; GET /v1/queries/:id long-polls a query of the caller's own tenant.
 import type { Context, Hono } from "hono";
+import { streamSSE } from "hono/streaming";
 import type { CachedResult } from "../../domain/query-jobs.ts";
 import type { EdgeEnv, EdgeServices } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -77,6 +78,8 @@ export function registerQueries(app: Hono<EdgeEnv>, services: EdgeServices): voi
     return answer(c, flight.queryId, snapshot);
   });
 
+  registerQueryEvents(app, services, settings.maxWaitMs);
+
   app.get("/v1/queries/:id", tenantAuth(services), async (c) => {
     const id = c.req.param("id");
     const waitMs = parseWait(c.req.query("wait"), settings.defaultWaitMs, settings.maxWaitMs);
@@ -85,6 +88,53 @@ export function registerQueries(app: Hono<EdgeEnv>, services: EdgeServices): voi
     const snapshot = await queryServices(services).results.settle(c.get("tenant").id, id, waitMs);
     if (!snapshot.status) throw queryNotFound(id);
     return answer(c, id, snapshot);
+  });
+}
+
+/** Longest wait of one step of the event stream: each step ends with a `status` event (a heartbeat too). */
+const EVENT_STEP_MS = 5000;
+
+/**
+ * `GET /v1/queries/:id/events`: server-sent events. `status` ({id, status, position?}) now and after each step
+ * while the query waits or runs, then `result` (the 200 body) or `error` ({code, message, queryId}), and the
+ * stream ends. It lasts at most the longest `wait`; a client that sees no result by then connects again.
+ */
+function registerQueryEvents(app: Hono<EdgeEnv>, services: EdgeServices, maxMs: number): void {
+  app.get("/v1/queries/:id/events", tenantAuth(services), async (c) => {
+    const id = c.req.param("id");
+    if (!QUERY_ID.test(id)) throw queryNotFound(id);
+    const tenantId = c.get("tenant").id;
+    const { results } = queryServices(services);
+    const first = await results.snapshot(tenantId, id);
+    if (!first.status) throw queryNotFound(id);
+    return streamSSE(c, async (stream) => {
+      const deadline = Date.now() + maxMs;
+      let snapshot: QuerySnapshot = first;
+      for (;;) {
+        const { status, entry } = snapshot;
+        if (status?.status === "done") {
+          const data = entry
+            ? resultBody(entry, entry.queryId === id ? "miss" : "hit")
+            : { error: { code: "result_expired", message: "The result is no longer cached", queryId: id } };
+          await stream.writeSSE({ event: entry ? "result" : "error", data: JSON.stringify(data) });
+          return;
+        }
+        if (status?.status === "error") {
+          const error = { code: "query_failed", message: status.error ?? "The query failed", queryId: id };
+          await stream.writeSSE({ event: "error", data: JSON.stringify(error) });
+          return;
+        }
+        const state: { id: string; status: string; position?: number } = {
+          id,
+          status: status?.status ?? "queued",
+        };
+        if (snapshot.position !== undefined) state.position = snapshot.position;
+        await stream.writeSSE({ event: "status", data: JSON.stringify(state) });
+        const left = deadline - Date.now();
+        if (left <= 0 || stream.aborted) return;
+        snapshot = await results.settle(tenantId, id, Math.min(EVENT_STEP_MS, left));
+      }
+    });
   });
 }
 

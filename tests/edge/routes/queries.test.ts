@@ -167,6 +167,37 @@ describe("waiting and polling", () => {
     }
   });
 
+  test("GET /v1/queries/:id/events streams status, then the result, then ends", async () => {
+    const query = freshQuery();
+    const hash = await hashOf(query);
+    let release = () => {};
+    control.holds.set(hash, new Promise<void>((resolve) => (release = resolve)));
+    try {
+      const { id } = await json(await post(query, { wait: "0" }));
+      const response = await h.request(`/v1/queries/${id}/events`, { key: tenant.apiKey });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toContain("text/event-stream");
+      const text = response.text();
+      await Bun.sleep(100);
+      release();
+      const events = (await text)
+        .trim()
+        .split("\n\n")
+        .map((block) => ({
+          event: /^event: (.*)$/m.exec(block)?.[1],
+          data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? "null"),
+        }));
+      expect(events[0]).toEqual({ event: "status", data: { id, status: "running" } });
+      const last = events.at(-1);
+      expect(last?.event).toBe("result");
+      expect(last?.data.meta).toMatchObject({ cache: "miss", queryId: id });
+      expect((await h.request(`/v1/queries/${id}/events`, { key: other.apiKey })).status).toBe(404);
+    } finally {
+      release();
+      control.holds.delete(hash);
+    }
+  });
+
   test("GET with wait=0 answers at once with the status", async () => {
     const query = freshQuery();
     const hash = await hashOf(query);
