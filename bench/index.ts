@@ -10,6 +10,7 @@ const benchmarks: Record<string, () => Promise<Benchmark>> = {
   broker: () => import("./broker.ts"),
   "query-actor": () => import("./query-actor.ts"),
   query: () => import("./query.ts"),
+  influencers: () => import("./influencers.ts"),
 };
 
 const [name, ...args] = process.argv.slice(2);
