@@ -43,6 +43,24 @@ export const keys = {
   influencers: (t: string) => `${tenantTag(t)}:influencers`,
   /** Hash: one influencer's tracking settings, its collection loop's cursor and its last-seen state. */
   influencer: (t: string, influencerId: string) => `${tenantTag(t)}:influencer:${influencerId}`,
+  /** Hash: one CSV import's status (edge upload fields + the import actor's copy of its `imports` row). */
+  importRecord: (t: string, importId: string) => `${tenantTag(t)}:import:${importId}`,
+  /** Sorted set: the tenant's imports, scored by creation time (ms). */
+  imports: (t: string) => `${tenantTag(t)}:imports`,
+  /** Sorted set: an import's stored row errors (JSON members), scored by line number. */
+  importErrors: (t: string, importId: string) => `${tenantTag(t)}:import:${importId}:errors`,
+  /** Sorted set: messages published to an actor and not yet finished, by origin message id, scored by due time. */
+  monitorPending: (t: string, actor: string) => `${tenantTag(t)}:mon:pending:${actor}`,
+  /** Sorted set: recently finished origin message ids (a late "published" record must not revive them). */
+  monitorFinished: (t: string, actor: string) => `${tenantTag(t)}:mon:finished:${actor}`,
+  /** Sorted set: deliveries running now, scored by start time (ms). */
+  monitorRunning: (t: string, actor: string) => `${tenantTag(t)}:mon:running:${actor}`,
+  /** Hash: per-minute counters and latency histograms (`<metric>|<actor>[|<bucket>]`), kept two hours. */
+  monitorMinute: (t: string, minute: number) => `${tenantTag(t)}:mon:m:${minute}`,
+  /** Hash: the same counters since the start, for Prometheus counters. */
+  monitorTotals: (t: string) => `${tenantTag(t)}:mon:total`,
+  /** Sorted set: the tenant's failed imports, scored by when they failed (ms), for the import-failure alert. */
+  monitorImportFailures: (t: string) => `${tenantTag(t)}:mon:import-failed`,
 } as const;
 
 export const globalKeys = {
@@ -60,4 +78,12 @@ export const globalKeys = {
    * Named after the database, so every actors host draining it writes to the database the points are for.
    */
   influencerPoints: (database: string) => `fw:influencer-points:${database}`,
+  /** Set: tenants (and `_` for work of no tenant) with monitoring data, so collectors know whose keys to read. */
+  monitorTenants: "fw:mon:tenants",
+  /** String (JSON): the monitor's last look at the broker (DLQ sizes per actor and tenant, when it looked). */
+  monitorBroker: "fw:mon:broker",
+  /** Sorted set: total DLQ size at each monitor run (member `<ms>:<size>`), for the DLQ growth rule. */
+  monitorDlqHistory: "fw:mon:dlq-history",
+  /** Hash: alert id → state JSON; changed only by the transition script, so each crossing fires once. */
+  alerts: "fw:alerts",
 } as const;
