@@ -8,6 +8,7 @@ interface Benchmark {
 const benchmarks: Record<string, () => Promise<Benchmark>> = {
   "redis-rest": () => import("./redis-rest.ts"),
   broker: () => import("./broker.ts"),
+  ingest: () => import("./ingest.ts"),
   "query-actor": () => import("./query-actor.ts"),
   query: () => import("./query.ts"),
   influencers: () => import("./influencers.ts"),
