@@ -7,6 +7,9 @@ import { serveActors } from "./host.ts";
 import { startInfluencerSink } from "./influencer-sink.ts";
 import { readInfluencerConfig } from "./influencers/config.ts";
 import { createLogger } from "./log.ts";
+import { readMonitorConfig } from "./monitor/config.ts";
+import { observeActors } from "./monitor/observe.ts";
+import { ensureMonitorSchedule } from "./monitor.ts";
 import { actors } from "./registry.ts";
 import { restoreTenantsInBackground } from "./tenant-sync.ts";
 
@@ -22,7 +25,8 @@ const host = serveActors({
   port: config.port,
   hostname: config.host,
   publicUrl: config.publicUrl,
-  actors,
+  // Every delivery is recorded for monitoring (queue depth, in flight, outcomes, latencies).
+  actors: observeActors(actors, redis, { namespace: readMonitorConfig().namespace }),
   warehouse,
   redis,
   qstash: new Client({ baseUrl: config.qstash.url, token: config.qstash.token }),
@@ -32,6 +36,10 @@ const host = serveActors({
   }),
 });
 console.log(`actors ready ${host.url}`);
+// The monitor runs on a QStash schedule (FAIRWAY_MONITOR_CRON); creating it again only updates it.
+ensureMonitorSchedule(readMonitorConfig(), host.publicUrl).catch((error) =>
+  createLogger({ service: "actors" }).warn("monitor schedule not created", { error: String(error) }),
+);
 // Redis holds the serving copy of every tenant; if it lost some, copy them back from Postgres.
 void restoreTenantsInBackground(warehouse.sql, redis, createLogger({ service: "actors" }));
 

@@ -4,6 +4,8 @@ import type { AnyActor } from "./define.ts";
 import { influencerMetricsActor } from "./influencer-metrics.ts";
 import { readInfluencerConfig } from "./influencers/config.ts";
 import { ingestActor } from "./ingest.ts";
+import { createMonitorActor } from "./monitor.ts";
+import { readMonitorConfig } from "./monitor/config.ts";
 import { pingActor } from "./ping.ts";
 import { queryActor } from "./query.ts";
 import { tenantSyncActor } from "./tenant-sync.ts";
@@ -15,4 +17,5 @@ export const actors: readonly AnyActor[] = [
   queryActor,
   createCollectorActor(readInfluencerConfig()),
   influencerMetricsActor,
+  createMonitorActor(readMonitorConfig()),
 ];

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { ingestMessage } from "./events/message.ts";
 import { collectorTickMessage, influencerMetricsMessage } from "./influencers/messages.ts";
+import { monitorMessage } from "./monitoring/messages.ts";
 import { queryJobMessage } from "./query-jobs.ts";
 import { tenantRecordSchema } from "./tenants.ts";
 
@@ -32,6 +33,8 @@ export const actorMessages = {
   collector: collectorTickMessage,
   /** One metrics read for one influencer, called synchronously by the edge. */
   "influencer-metrics": influencerMetricsMessage,
+  /** One monitoring run: queues, DLQ, alert rules (src/domain/monitoring/messages.ts). */
+  monitor: monitorMessage,
 } as const;
 
 export type ActorName = keyof typeof actorMessages;

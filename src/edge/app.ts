@@ -11,6 +11,7 @@ import { registerHealth } from "./routes/health.ts";
 import { registerInfluencers } from "./routes/influencers.ts";
 import { registerMeta } from "./routes/meta.ts";
 import { registerQueries } from "./routes/queries.ts";
+import { registerStats } from "./routes/stats.ts";
 
 export type { EdgeServices } from "./context.ts";
 
@@ -35,6 +36,8 @@ export function createApp(services: EdgeServices, options: AppOptions = {}): Hon
   registerMeta(app, services);
   registerEvents(app, services);
   registerAds(app, services);
+  // Before the queries: it times them and notes their cache outcomes.
+  registerStats(app, services);
   registerQueries(app, services);
   registerInfluencers(app, services);
   return app;

@@ -3,6 +3,7 @@ import { Client } from "@upstash/qstash";
 import { Redis } from "@upstash/redis/cloudflare";
 import { createPublisher } from "../publisher/index.ts";
 import type { EdgeServices, QuerySettings } from "./context.ts";
+import { monitoredServices } from "./routes/stats.ts";
 import type { InfluencerSettings } from "./services/influencer-settings.ts";
 
 export type EdgeConfigSource = Record<string, unknown>;
@@ -82,7 +83,8 @@ export function createServices(config: EdgeConfig): EdgeServices {
 
 /** Reads the configuration and builds the services, failing with one message naming what is missing. */
 export function servicesFromEnv(source: EdgeConfigSource): EdgeServices {
-  return createServices(readEdgeConfig(source));
+  // Publishes are recorded for monitoring (queue depth and age per actor and tenant; src/edge/routes/stats.ts).
+  return monitoredServices(createServices(readEdgeConfig(source)));
 }
 
 function text(source: EdgeConfigSource, name: string): string | undefined {
