@@ -2,6 +2,7 @@
 // validates every delivery against the same schema. A new actor adds one line here.
 import { z } from "zod";
 import { ingestMessage } from "./events/message.ts";
+import { importMessage } from "./imports/messages.ts";
 import { collectorTickMessage, influencerMetricsMessage } from "./influencers/messages.ts";
 import { monitorMessage } from "./monitoring/messages.ts";
 import { queryJobMessage } from "./query-jobs.ts";
@@ -33,6 +34,8 @@ export const actorMessages = {
   collector: collectorTickMessage,
   /** One metrics read for one influencer, called synchronously by the edge. */
   "influencer-metrics": influencerMetricsMessage,
+  /** One chunk of a CSV import, or the upload's closing totals (src/domain/imports/messages.ts). */
+  import: importMessage,
   /** One monitoring run: queues, DLQ, alert rules (src/domain/monitoring/messages.ts). */
   monitor: monitorMessage,
 } as const;

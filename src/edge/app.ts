@@ -8,6 +8,7 @@ import { registerDocs } from "./routes/docs.ts";
 import { registerAds } from "./routes/ads.ts";
 import { registerEvents } from "./routes/events.ts";
 import { registerHealth } from "./routes/health.ts";
+import { registerImports } from "./routes/imports.ts";
 import { registerInfluencers } from "./routes/influencers.ts";
 import { registerMeta } from "./routes/meta.ts";
 import { registerQueries } from "./routes/queries.ts";
@@ -40,5 +41,6 @@ export function createApp(services: EdgeServices, options: AppOptions = {}): Hon
   registerStats(app, services);
   registerQueries(app, services);
   registerInfluencers(app, services);
+  registerImports(app, services);
   return app;
 }

@@ -8,6 +8,9 @@ try {
     port: Number(process.env.PORT ?? 8787),
     hostname: process.env.HOST || "127.0.0.1",
     fetch: app.fetch,
+    // CSV imports stream bodies of any size (memory stays bounded by a few chunks); every other route enforces
+    // its own limit while it reads.
+    maxRequestBodySize: 2 ** 40,
   });
   console.log(`edge ready ${server.url.href.replace(/\/$/, "")}`);
   const stop = async () => {

@@ -1,0 +1,142 @@
+// The import actor: one chunk of a CSV import (or the upload's closing `seal`).
+//
+// 1. Every row is checked as `POST /v1/events` checks an event (src/domain/imports/rows.ts); rows the edge
+//    could not read (ragged, bad quoting, invalid UTF-8) arrive already rejected.
+// 2. The good rows go through the ingest actor's own code (idempotent insert, rollup fold, leaderboard outbox,
+//    data version) as one batch whose id comes from the chunk, so a redelivered chunk stores nothing new.
+// 3. One transaction counts the chunk once (`import_chunks` primary key), adds its tallies to `imports`, keeps
+//    the first rejected rows' details, and ends the import when it was the last chunk and the total is known.
+// 4. The committed row is copied to the Redis status record (newer copies win) with the errors it stored.
+// A crash anywhere is a redelivery: steps 2 and 3 find their work done and step 4 is written again.
+import {
+  type ImportChunkMessage,
+  type ImportSealMessage,
+  importMessage,
+  type RowReject,
+} from "../src/domain/imports/messages.ts";
+import { projectImport } from "../src/domain/imports/redis.ts";
+import { checkRows } from "../src/domain/imports/rows.ts";
+import { recordImportFinished } from "../src/domain/monitoring/recorder.ts";
+import { sha256Hex } from "../src/domain/query/stable-json.ts";
+import type { ActorContext } from "./define.ts";
+import { defineActor } from "./define.ts";
+import { type Bookkeeping, recordChunk, recordSeal } from "./import/store.ts";
+import { ingestActor } from "./ingest.ts";
+import { fail, type Outcome, ok, retry } from "./outcome.ts";
+
+export interface ImportChunkReport {
+  importId: string;
+  chunk: number;
+  accepted: number;
+  rejected: number;
+  /** Events that were new to the warehouse (a re-imported file inserts none). */
+  inserted: number;
+  counted: boolean;
+  status: string;
+}
+
+export const importActor = defineActor({
+  name: "import",
+  schema: importMessage,
+  async handler(message, ctx) {
+    return message.kind === "chunk" ? importChunk(message, ctx) : sealImport(message, ctx);
+  },
+});
+
+async function importChunk(message: ImportChunkMessage, ctx: ActorContext): Promise<Outcome> {
+  const { tenantId, importId, chunk } = message;
+  const { events, rejects } = checkRows(importId, message.columns, message.rows, Date.now());
+  const rejected: RowReject[] = [...message.rejects, ...rejects];
+
+  let inserted = 0;
+  if (events.length > 0) {
+    // The chunk's own batch id: the same chunk always names the same batch (and its leaderboard outbox rows).
+    const batchId = `b_${(await sha256Hex(`import\n${tenantId}\n${importId}\n${chunk}`)).slice(0, 32)}`;
+    const ingested = await ingestActor.handler({ tenantId, batchId, events }, ctx);
+    if (ingested.kind !== "ok") return ingested;
+    inserted = (ingested.body as { inserted?: number } | undefined)?.inserted ?? 0;
+  }
+
+  const lines = [...message.rows.map((row) => row[0]), ...message.rejects.map((reject) => reject.line)];
+  const tally = {
+    chunk,
+    accepted: events.length,
+    rejected,
+    firstLine: Math.min(...lines),
+    lastLine: Math.max(...lines),
+  };
+  const booked = await book(() => recordChunk(ctx.sql, tenantId, importId, message.settings, tally));
+  if ("kind" in booked) return booked;
+  const published = await publishStatus(ctx, tenantId, importId, booked);
+  if (published) return published;
+
+  const report: ImportChunkReport = {
+    importId,
+    chunk,
+    accepted: events.length,
+    rejected: rejected.length,
+    inserted,
+    counted: booked.counted,
+    status: booked.copy.status,
+  };
+  return ok(report);
+}
+
+async function sealImport(message: ImportSealMessage, ctx: ActorContext): Promise<Outcome> {
+  const { tenantId, importId } = message;
+  const booked = await book(() =>
+    recordSeal(ctx.sql, tenantId, importId, message.settings, {
+      chunksTotal: message.chunksTotal,
+      bytes: message.bytes,
+      error: message.error,
+    }),
+  );
+  if ("kind" in booked) return booked;
+  return (await publishStatus(ctx, tenantId, importId, booked)) ?? ok({ importId, sealed: booked.counted });
+}
+
+/** Runs the bookkeeping transaction; a missing tenant row (not synced yet) or a lost connection is retried. */
+async function book(run: () => Promise<Bookkeeping>): Promise<Bookkeeping | Outcome> {
+  try {
+    return await run();
+  } catch (error) {
+    const candidate = (error as { cause?: unknown })?.cause ?? error;
+    const { code, message } = (candidate ?? {}) as { code?: string; message?: string };
+    const detail = message ?? String(error);
+    if (code === "23503") return retry(`the tenant is not in the warehouse yet: ${detail}`, 2);
+    if (code?.startsWith("22"))
+      return fail(`warehouse refused the import bookkeeping (SQLSTATE ${code}): ${detail}`);
+    return retry(`warehouse: ${detail}`);
+  }
+}
+
+/** Copies the committed row to Redis; logs and counts the end of the import. Undefined when all went well. */
+async function publishStatus(
+  ctx: ActorContext,
+  tenantId: string,
+  importId: string,
+  booked: Bookkeeping,
+): Promise<Outcome | undefined> {
+  try {
+    await projectImport(ctx.redis, tenantId, importId, booked.copy, booked.storedErrors);
+    if (booked.finished) {
+      const { copy } = booked;
+      const fields = {
+        tenantId,
+        importId,
+        status: copy.status,
+        rowsAccepted: copy.rowsAccepted,
+        rowsRejected: copy.rowsRejected,
+        chunks: copy.chunksDone,
+        error: copy.error,
+      };
+      if (copy.status === "failed") ctx.log.warn("import failed", fields);
+      else ctx.log.info("import finished", fields);
+      await recordImportFinished(ctx.redis, tenantId, copy.status);
+    }
+    return undefined;
+  } catch (error) {
+    // Postgres has it; the redelivery writes the copy again.
+    return retry(`redis: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
