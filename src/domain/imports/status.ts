@@ -97,7 +97,7 @@ export type DisplayedStatus = ImportStatus | "receiving" | "interrupted";
 
 /**
  * What the import is doing: the actor's final word when there is one; `receiving` while the edge reads the
- * body; `interrupted` when that upload went silent without finishing (re-upload with the same id to resume);
+ * body; `interrupted` when that upload broke off or went silent (upload again with the same id to resume);
  * else `queued` until a chunk lands, then `running`.
  */
 export function displayedStatus(record: ImportRecord, now: number): DisplayedStatus {
@@ -105,6 +105,8 @@ export function displayedStatus(record: ImportRecord, now: number): DisplayedSta
   if (record.upload === "receiving") {
     return now - record.lastSeenAt > UPLOAD_STALL_MS ? "interrupted" : "receiving";
   }
+  // A failed upload without totals stopped early (client gone, queue down); one with totals was sealed.
+  if (record.upload === "failed" && record.chunksTotal === null) return "interrupted";
   return record.chunksDone > 0 ? "running" : "queued";
 }
 
