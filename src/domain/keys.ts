@@ -59,6 +59,8 @@ export const keys = {
   monitorMinute: (t: string, minute: number) => `${tenantTag(t)}:mon:m:${minute}`,
   /** Hash: the same counters since the start, for Prometheus counters. */
   monitorTotals: (t: string) => `${tenantTag(t)}:mon:total`,
+  /** Set: the actors the tenant has had work for (whose monitoring keys to read). */
+  monitorActors: (t: string) => `${tenantTag(t)}:mon:actors`,
   /** Sorted set: the tenant's failed imports, scored by when they failed (ms), for the import-failure alert. */
   monitorImportFailures: (t: string) => `${tenantTag(t)}:mon:import-failed`,
 } as const;

@@ -30,8 +30,8 @@ const ACTORS_MAIN = fileURLToPath(new URL("../../actors/main.ts", import.meta.ur
 export interface StackOptions {
   /** Run the actors host as a child process (for SIGKILL tests). */
   childHost?: boolean;
-  /** Extra actors for an in-process host. */
-  actors?: readonly AnyActor[];
+  /** Extra actors for an in-process host, made once the broker runs. */
+  actors?: (stack: { brokerUrl: string; namespace: string }) => readonly AnyActor[];
   /** Environment for a child host. */
   hostEnv?: Record<string, string>;
   /** Monitoring namespace (global keys of this stack's own). */
@@ -58,6 +58,7 @@ export interface ImportStack {
   namespace: string;
   /** The running actors host (replaced by `restartHost`). */
   host(): ActorsProcess;
+  actorsUrl: string;
   /** A child host killed with SIGKILL; `restartHost` brings a new one up on the same port. */
   restartHost(): Promise<void>;
   createTenant(): Promise<{ id: string; apiKey: string }>;
@@ -108,7 +109,14 @@ export async function startImportStack(options: StackOptions = {}): Promise<Impo
   };
   let host = options.childHost
     ? await spawnHost(hostEnv)
-    : inProcessHost(port, bridge.url, bridgeToken, broker.url, options.actors ?? [], namespace);
+    : inProcessHost(
+        port,
+        bridge.url,
+        bridgeToken,
+        broker.url,
+        options.actors?.({ brokerUrl: broker.url, namespace }) ?? [],
+        namespace,
+      );
   const actorsUrl = `http://127.0.0.1:${port}`;
 
   const services = monitoredServices(
@@ -145,6 +153,7 @@ export async function startImportStack(options: StackOptions = {}): Promise<Impo
     operatorToken,
     namespace,
     host: () => host,
+    actorsUrl,
     async restartHost() {
       host.kill();
       await Bun.sleep(50);

@@ -1,13 +1,10 @@
 // Reads what the recorders wrote (and what the monitor learnt from the broker) into one snapshot: per actor and
-// tenant, per tenant, and global. One pipelined round trip per call, so the edge can serve it from Redis alone.
+// tenant, per tenant, and global. Two pipelined round trips (which actors each tenant has had work for, then
+// everything else), so the edge can serve it from Redis alone.
 import type { Redis } from "@upstash/redis";
-import { actorMessages } from "../actor-messages.ts";
 import { globalKeys, keys } from "../keys.ts";
 import { type Percentiles, percentilesOf } from "./histogram.ts";
 import { epochMinute, type MonitorScope, scopedKey } from "./recorder.ts";
-
-/** Actors whose queues are watched: every actor with a message type. */
-export const MONITORED_ACTORS: readonly string[] = Object.keys(actorMessages);
 
 /** A running entry older than this is a crashed delivery's leftover (QStash's longest delivery timeout). */
 export const RUNNING_STALE_MS = 15 * 60_000;
@@ -103,6 +100,7 @@ const EMPTY_COUNTS: MinuteCounts = {
 export async function collectSnapshot(redis: CollectRedis, options: CollectOptions = {}): Promise<Snapshot> {
   const now = options.now ?? Date.now();
   const tenants = options.tenants ?? (await indexedTenants(redis, options));
+  const actorsOf = await actorsByTenant(redis, tenants);
   const minute = epochMinute(now);
   const pipeline = redis.pipeline();
   let at = 0;
@@ -111,9 +109,9 @@ export async function collectSnapshot(redis: CollectRedis, options: CollectOptio
     return at++;
   };
 
-  const perTenant = tenants.map((t) => ({
+  const perTenant = tenants.map((t, i) => ({
     t,
-    actors: MONITORED_ACTORS.map((actor) => ({
+    actors: (actorsOf[i] as string[]).map((actor) => ({
       actor,
       depth: queue((p) => p.zcard(keys.monitorPending(t, actor))),
       oldest: queue((p) => p.zrange(keys.monitorPending(t, actor), 0, 0, { withScores: true })),
@@ -205,6 +203,15 @@ export async function collectSnapshot(redis: CollectRedis, options: CollectOptio
 async function indexedTenants(redis: CollectRedis, scope: MonitorScope): Promise<string[]> {
   const members = await redis.smembers(scopedKey(globalKeys.monitorTenants, scope));
   return members.map(String).sort();
+}
+
+/** Each tenant's actors (the recorders add an actor to its tenant's set on first work). */
+async function actorsByTenant(redis: CollectRedis, tenants: readonly string[]): Promise<string[][]> {
+  if (tenants.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const t of tenants) pipeline.smembers(keys.monitorActors(t));
+  const replies = (await pipeline.exec()) as unknown[];
+  return replies.map((reply) => (Array.isArray(reply) ? reply.map(String).sort() : []));
 }
 
 function counters(hash: unknown): Map<string, number> {

@@ -89,6 +89,7 @@ export async function recordPublished(redis: MonitorRedis, record: PublishedReco
         keys.monitorFinished(t, record.actor),
         keys.monitorMinute(t, epochMinute(now)),
         keys.monitorTotals(t),
+        keys.monitorActors(t),
       ],
       [record.messageId, record.dueAt, record.actor, PENDING_TTL_SECONDS, MINUTE_TTL_SECONDS],
     ),
@@ -109,8 +110,8 @@ export async function recordStarted(redis: MonitorRedis, record: DeliveryRecord)
     announce(redis, record.tenantId, record, now),
     started.run(
       redis,
-      [keys.monitorRunning(record.tenantId, record.actor)],
-      [record.token, now, RUNNING_TTL_SECONDS],
+      [keys.monitorRunning(record.tenantId, record.actor), keys.monitorActors(record.tenantId)],
+      [record.token, now, RUNNING_TTL_SECONDS, record.actor],
     ),
   ]);
 }

@@ -8,11 +8,13 @@ const TOTALS_TTL_SECONDS = 30 * 86_400;
 /**
  * published: a message was handed to QStash for an actor.
  * KEYS[1]  pending (sorted set: origin message id → due time)   KEYS[2] finished (recent tombstones)
- * KEYS[3]  the minute's counters   KEYS[4] the totals
+ * KEYS[3]  the minute's counters   KEYS[4] the totals   KEYS[5] the tenant's actors (set)
  * ARGV[1]  message id   ARGV[2] due time (ms)   ARGV[3] actor   ARGV[4] pending TTL (s)   ARGV[5] minute TTL (s)
  * Returns  1 when recorded as pending, 0 when the message had already finished (its delivery beat this record).
  */
 export const PUBLISHED = `
+redis.call('SADD', KEYS[5], ARGV[3])
+redis.call('EXPIRE', KEYS[5], ${TOTALS_TTL_SECONDS})
 redis.call('HINCRBY', KEYS[3], 'published|' .. ARGV[3], 1)
 redis.call('EXPIRE', KEYS[3], ARGV[5])
 redis.call('HINCRBY', KEYS[4], 'published|' .. ARGV[3], 1)
@@ -25,10 +27,12 @@ return 1
 
 /**
  * started: a delivery began.
- * KEYS[1]  running (sorted set: attempt token → start time)
- * ARGV[1]  attempt token   ARGV[2] now (ms)   ARGV[3] TTL (s)
+ * KEYS[1]  running (sorted set: attempt token → start time)   KEYS[2] the tenant's actors (set)
+ * ARGV[1]  attempt token   ARGV[2] now (ms)   ARGV[3] TTL (s)   ARGV[4] actor
  */
 export const STARTED = `
+redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ${TOTALS_TTL_SECONDS})
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
