@@ -241,6 +241,8 @@ export function startInfluencerSink(options: SinkOptions): RunningSink {
           log.error("influencer sink: dropping an unreadable entry", { id: bad.id });
         if (!(await store(entries))) break;
         await acknowledge(entries);
+        if (sink.lingerMs > 0 && entries.length < sink.batchSize / 2 && !ownPending)
+          await sleep(sink.lingerMs);
       } catch (error) {
         // Redis did not answer: whatever was read stays pending and is read again from this consumer's list.
         ownPending = true;

@@ -3,11 +3,12 @@
 // into the warehouse with the sink's multi-row insert, for comparison.
 //   npm run bench -- influencers [--influencers 1000] [--seconds 30] [--interval 1]
 // Reported: points/s landed in Postgres over the steady window, tick lag (when the provider was asked minus the
-// tick's scheduled time) p50 / p99 / max, ticks missed (a tick a whole interval late collects nothing), and the
+// tick's scheduled time) p50 / p99 / max, ticks missed (a tick that starts too late to read the provider before the next one collects nothing), and the
 // direct insert's points/s. Loopback only; the broker, the bridge and the actors host run as child processes
 // (one core each, as deployed), Mockstagram in this process.
 // Env: REDIS_URL (redis://127.0.0.1:6379), DATABASE_URL (the dev database; the bench's rows are deleted after).
 import { randomBytes } from "node:crypto";
+import { appendFileSync, readFileSync } from "node:fs";
 import { Client } from "@upstash/qstash";
 import { Redis } from "@upstash/redis";
 import { stopInfluencer } from "../src/domain/influencers/registry.ts";
@@ -26,7 +27,7 @@ import { InfluencerPartitions, writeInfluencerBatch } from "../src/warehouse/inf
 import { migrate } from "../src/warehouse/migrate.ts";
 
 const REPO_ROOT = new URL("..", import.meta.url).pathname;
-const WARM_UP_MS = 3000;
+const WARM_UP_MS = 5000;
 
 export async function run(args: string[]): Promise<void> {
   const count = Number(option(args, "--influencers") ?? 1000);
@@ -52,10 +53,18 @@ export async function run(args: string[]): Promise<void> {
     onRequest: (who, at) => asked.get(who)?.push(at) ?? asked.set(who, [at]),
   });
   const children: RunningChild[] = [];
-  const quiet = () => {};
+  const quiet = process.env.BENCH_LOG
+    ? (line: string) => appendFileSync(process.env.BENCH_LOG as string, `${Date.now()} ${line}\n`)
+    : () => {};
   const [bridgePort, brokerPort, actorsPort] = [await freePort(), await freePort(), await freePort()];
   const start = (name: string, file: string, env: Record<string, string>) =>
-    startChild({ name, command: [process.execPath, file], cwd: REPO_ROOT, env, log: quiet }).then((child) => {
+    startChild({
+      name,
+      command: [process.execPath, ...profile(name), file],
+      cwd: REPO_ROOT,
+      env,
+      log: quiet,
+    }).then((child) => {
       children.push(child);
       return child;
     });
@@ -110,6 +119,12 @@ export async function run(args: string[]): Promise<void> {
     const firstTick = new Map(registrations.map((r) => [r.influencerId, r.nextTickAt]));
     console.log(`  registered and published ${count} first ticks in ${Date.now() - trackedAt} ms`);
 
+    /** Ticks the loops skipped or ran too late to read, so far (the registry's counters). */
+    const missedTicks = async () => {
+      const pipeline = redis.pipeline();
+      for (const who of ids) pipeline.hget(`${tenantTag(tenantId)}:influencer:${who}`, "missed");
+      return ((await pipeline.exec()) as unknown[]).reduce<number>((sum, n) => sum + (Number(n) || 0), 0);
+    };
     const rows = async () =>
       Number(
         (await warehouse.sql`select count(*) from influencer_metrics where tenant_id = ${tenantId}`)[0]
@@ -117,6 +132,8 @@ export async function run(args: string[]): Promise<void> {
       );
     await Bun.sleep(trackedAt + intervalSeconds * 1000 + WARM_UP_MS - Date.now());
     const windowStart = Date.now();
+    const missedAtStart = await missedTicks();
+    const cpuAtStart = cpuTimes(children);
     const rowsAtStart = await rows();
     const backlog: number[] = [];
     while (Date.now() - windowStart < seconds * 1000) {
@@ -124,6 +141,8 @@ export async function run(args: string[]): Promise<void> {
       backlog.push(await redis.xlen(stream));
     }
     const windowEnd = Date.now();
+    const cpuAtEnd = cpuTimes(children);
+    const missedInWindow = (await missedTicks()) - missedAtStart;
     const landed = (await rows()) - rowsAtStart;
     const throughput = landed / ((windowEnd - windowStart) / 1000);
 
@@ -146,14 +165,25 @@ export async function run(args: string[]): Promise<void> {
         lags.push((((at - first) % step) + step) % step);
       }
     }
+    if (process.env.BENCH_LAG_SERIES) {
+      const perSecond = new Map<number, number[]>();
+      for (const who of ids) {
+        const first = firstTick.get(who) as number;
+        for (const at of asked.get(who) ?? []) {
+          const sec = Math.floor((at - windowStart) / 1000);
+          const lag = (((at - first) % step) + step) % step;
+          perSecond.set(sec, [...(perSecond.get(sec) ?? []), lag]);
+        }
+      }
+      for (const [sec, l] of [...perSecond].sort((a, b) => a[0] - b[0])) {
+        l.sort((a, b) => a - b);
+        console.log(
+          `  second ${sec}: ${l.length} asks, lag p50 ${percentile(l, 50)} p99 ${percentile(l, 99)}`,
+        );
+      }
+    }
     lags.sort((a, b) => a - b);
-    const missed = (
-      await Promise.all(
-        ids.map((who) => redis.hget<number>(`${tenantTag(tenantId)}:influencer:${who}`, "missed")),
-      )
-    )
-      .map(Number)
-      .reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+    const missed = missedInWindow;
     const expectedTicks = count * ((windowEnd - windowStart) / step);
 
     // The same points, written straight into the warehouse with the sink's statement and batch size.
@@ -198,11 +228,15 @@ export async function run(args: string[]): Promise<void> {
       `  tick lag               p50 ${percentile(lags, 50)} ms   p99 ${percentile(lags, 99)} ms   max ${lags.at(-1)} ms   (${format(lags.length)} ticks)`,
     );
     console.log(
-      `  ticks missed           ${format(missed)} of ~${format(expectedTicks)} (a tick a whole interval late collects nothing)`,
+      `  ticks missed           ${format(missed)} of ~${format(expectedTicks)} (skipped, or started too late to read before the next tick)`,
     );
     console.log(
       `  stream backlog         max ${format(Math.max(...backlog))} entries, last ${format(backlog.at(-1) ?? 0)} (what the sink had not written yet, sampled each second)`,
     );
+    const cpu = [...cpuAtEnd].map(
+      ([name, ms]) => `${name} ${((ms - (cpuAtStart.get(name) ?? 0)) / Math.max(1, landed)).toFixed(2)}`,
+    );
+    console.log(`  CPU ms per point       ${cpu.join(", ")} (Redis and Postgres servers not counted)`);
     console.log(
       `  direct multi-row insert ${format(direct)} points/s (${format(points.length)} points, batches of 1000, one statement each)`,
     );
@@ -226,6 +260,20 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
+/** User + system CPU time (ms) so far of each child and of this process (Mockstagram), from /proc. */
+function cpuTimes(children: readonly RunningChild[]): Map<string, number> {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  const read = (pid: number) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  };
+  const times = new Map<string, number>();
+  for (const child of children) times.set(child.name, read(child.pid));
+  times.set("bench + mockstagram", read(process.pid));
+  return times;
+}
+
 async function waitUntil(done: () => Promise<boolean>, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await done())) {
@@ -237,6 +285,11 @@ async function waitUntil(done: () => Promise<boolean>, ms: number): Promise<void
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** `BENCH_PROFILE=actors` (or qstash, redis-rest): that child writes a markdown CPU profile to .fairway/profiles. */
+function profile(name: string): string[] {
+  return process.env.BENCH_PROFILE === name ? ["--cpu-prof-md", "--cpu-prof-dir=.fairway/profiles"] : [];
 }
 
 function option(args: string[], name: string): string | undefined {

@@ -32,6 +32,11 @@ export interface SinkConfig {
   batchSize: number;
   /** How long one read waits for new entries. */
   blockMs: number;
+  /**
+   * After writing a batch less than half full, wait this long before reading again, so a steady trickle is
+   * written in fewer, larger transactions (points land at most this much later). 0 writes every read at once.
+   */
+  lingerMs: number;
   /** Entries another consumer read this long ago without acknowledging are taken over (that consumer died). */
   claimIdleMs: number;
 }
@@ -54,6 +59,7 @@ export function readInfluencerConfig(env: Env = process.env): InfluencerConfig {
       consumer: env.INFLUENCER_SINK_CONSUMER || defaultConsumer(env.PORT),
       batchSize: int(env, "INFLUENCER_SINK_BATCH", 1000, 1),
       blockMs: int(env, "INFLUENCER_SINK_BLOCK_MS", 1000, 1),
+      lingerMs: int(env, "INFLUENCER_SINK_LINGER_MS", 250, 0),
       claimIdleMs: int(env, "INFLUENCER_SINK_CLAIM_IDLE_MS", 30_000, 100),
     },
   };

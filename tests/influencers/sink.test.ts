@@ -58,6 +58,7 @@ function config(
       consumer: "c1",
       batchSize: 50,
       blockMs: 100,
+      lingerMs: 50,
       claimIdleMs: 30_000,
       ...sink,
     },

@@ -47,16 +47,19 @@ export function firstTickAt(
 }
 
 /**
- * The tick after `at` on its grid, skipping grid times already past at `now` (a loop that was held up resumes
- * on its cadence instead of bursting to catch up). Returns the next time and how many ticks it skipped.
+ * The tick after `at` on its grid, skipping grid times that leave less than `readWindowMs` after `now` (a loop
+ * that was held up resumes on its cadence instead of bursting to catch up, and a late tick sheds the next slot).
+ * Returns the next time and how many ticks it skipped. The claim script (scripts.ts) decides the same way.
  */
 export function nextTickAfter(
   at: number,
   intervalSeconds: number,
   now: number,
+  readWindowMs = 0,
 ): { next: number; skipped: number } {
   const step = intervalSeconds * 1000;
-  if (at + step > now) return { next: at + step, skipped: 0 };
-  const k = Math.floor((now - at) / step) + 1;
+  const horizon = now + readWindowMs;
+  if (at + step > horizon) return { next: at + step, skipped: 0 };
+  const k = Math.floor((horizon - at) / step) + 1;
   return { next: at + k * step, skipped: k - 1 };
 }

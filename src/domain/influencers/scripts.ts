@@ -85,12 +85,14 @@ return 'stopping'
  * ARGV[1]  the tick's generation
  * ARGV[2]  the tick's scheduled time `at` (ms)
  * ARGV[3]  now (ms)
+ * ARGV[4]  how long before the next tick a read must be able to start (ms)
  * Returns {verdict, next tick time, interval (s), 1 if a point for \`at\` is already recorded, 1 if the tick is late}:
- *   go      the tick is the loop's next: cursor moved to it, next tick set (grid times already past skipped)
+ *   go      the tick is the loop's next: cursor moved to it, next tick set (grid times too close to now skipped)
  *   again   a second delivery of the tick in hand: same next tick, so its publish deduplicates
  *   stopped the loop's influencer was stopped: end the loop
  *   superseded | gone  not this loop's tick (an older loop, or an unknown influencer): drop it
- * A tick is late when it runs a whole interval or more after \`at\`: it collects nothing (counted in missed).
+ * A tick is late when it starts too close to (or past) \`at\` + interval to read the provider in time: it collects
+ * nothing (counted in missed).
  */
 export const CLAIM_LUA = `
 local f = redis.call('HMGET', KEYS[1], 'status', 'gen', 'interval', 'cursorAt', 'nextAt', 'lastPointAt')
@@ -102,14 +104,17 @@ local step = tonumber(f[3]) * 1000
 local recorded = 0
 if tonumber(f[6] or '0') >= at then recorded = 1 end
 local late = 0
-if now - at >= step then late = 1 end
+if now - at >= step - tonumber(ARGV[4]) then late = 1 end
 if at == tonumber(f[4]) then
   return {'again', tonumber(f[5]), tonumber(f[3]), recorded, late}
 end
 if at ~= tonumber(f[5]) then return {'superseded'} end
+-- The next tick must leave room to read: a late tick sheds the slot right after it, so a collector that fell
+-- behind does less work until it catches up instead of running every tick too late to collect anything.
+local horizon = now + tonumber(ARGV[4])
 local nextAt, skipped = at + step, 0
-if nextAt <= now then
-  local k = math.floor((now - at) / step) + 1
+if nextAt <= horizon then
+  local k = math.floor((horizon - at) / step) + 1
   nextAt = at + k * step
   skipped = k - 1
 end

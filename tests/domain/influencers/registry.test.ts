@@ -5,6 +5,7 @@ import {
   claimTick,
   getInfluencer,
   listInfluencers,
+  READ_WINDOW_MS,
   recordFailure,
   recordPoint,
   registerInfluencers,
@@ -132,6 +133,17 @@ describe("claim", () => {
     expect((await claimTick(redis, tick(at), at + 2002)).verdict).toBe("superseded"); // an old tick, delivered again
   });
 
+  test("a tick starting within the read window of its next tick is late and sheds the next slot", async () => {
+    const t = tenant();
+    const [loop] = await register(t, ["a"], 1);
+    const at = loop?.nextTickAt as number;
+    const tick = { tenantId: t, influencerId: "a", generation: loop?.generation as string, at };
+    const claim = await claimTick(redis, tick, at + 1000 - READ_WINDOW_MS);
+    // It sheds the slot right after it too: that tick would start too late as well.
+    expect(claim).toMatchObject({ verdict: "go", late: true, nextTickAt: at + 2000 });
+    expect((await getInfluencer(redis, t, "a", at + 1000))?.missed).toBe(2);
+  });
+
   test("a late tick skips the grid times already past, like nextTickAfter, and counts what it missed", async () => {
     const t = tenant();
     const [loop] = await register(t, ["a"], 5);
@@ -142,7 +154,11 @@ describe("claim", () => {
       { tenantId: t, influencerId: "a", generation: loop?.generation as string, at },
       now,
     );
-    expect(claim).toMatchObject({ verdict: "go", late: true, nextTickAt: nextTickAfter(at, 5, now).next });
+    expect(claim).toMatchObject({
+      verdict: "go",
+      late: true,
+      nextTickAt: nextTickAfter(at, 5, now, READ_WINDOW_MS).next,
+    });
     expect((await getInfluencer(redis, t, "a", now))?.missed).toBe(4); // at itself (late) and the 3 skipped
   });
 });

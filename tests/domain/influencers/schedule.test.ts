@@ -25,11 +25,14 @@ describe("tick grid", () => {
     expect(tickPhaseMs("t1", "x", 1, 1000)).toBe(0); // whole seconds only: a 1 s interval has one slot
   });
 
-  test("the next tick is one interval on, or the first grid time after now when ticks were missed", () => {
+  test("the next tick is one interval on, or the first grid time leaving a read window after now", () => {
     const at = 1_000_000;
     expect(nextTickAfter(at, 5, at + 100)).toEqual({ next: at + 5000, skipped: 0 });
     expect(nextTickAfter(at, 5, at + 4999)).toEqual({ next: at + 5000, skipped: 0 });
     expect(nextTickAfter(at, 5, at + 5000)).toEqual({ next: at + 10_000, skipped: 1 });
     expect(nextTickAfter(at, 5, at + 17_000)).toEqual({ next: at + 20_000, skipped: 3 });
+    // With a read window, a grid time too close to now is skipped as well.
+    expect(nextTickAfter(at, 5, at + 4950, 100)).toEqual({ next: at + 10_000, skipped: 1 });
+    expect(nextTickAfter(at, 5, at + 4800, 100)).toEqual({ next: at + 5000, skipped: 0 });
   });
 });
