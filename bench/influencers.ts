@@ -1,14 +1,17 @@
 // Influencer collection under load: N influencers polled every second through the whole path (QStash broker →
 // actors host collector → Mockstagram → Redis stream → sink → Postgres), then the same points written straight
 // into the warehouse with the sink's multi-row insert, for comparison.
-//   npm run bench -- influencers [--influencers 1000] [--seconds 30] [--interval 1]
+//   npm run bench -- influencers [--influencers 1000] [--seconds 20] [--interval 1]
 // Reported: points/s landed in Postgres over the steady window, tick lag (when the provider was asked minus the
 // tick's scheduled time) p50 / p99 / max, ticks missed (a tick that starts too late to read the provider before the next one collects nothing), and the
 // direct insert's points/s. Loopback only; the broker, the bridge and the actors host run as child processes
 // (one core each, as deployed), Mockstagram in this process.
-// Env: REDIS_URL (redis://127.0.0.1:6379), DATABASE_URL (the dev database; the bench's rows are deleted after).
+// Env: REDIS_URL (redis://127.0.0.1:6379), DATABASE_URL (the dev database; the bench's rows are deleted after);
+// BENCH_PROFILE=actors|qstash|redis-rest writes that child's CPU profile to .fairway/profiles; BENCH_LOG=<file>
+// keeps the children's log lines; BENCH_LAG_SERIES=1 prints the tick lag second by second.
 import { randomBytes } from "node:crypto";
 import { appendFileSync, readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { Client } from "@upstash/qstash";
 import { Redis } from "@upstash/redis";
 import { stopInfluencer } from "../src/domain/influencers/registry.ts";
@@ -27,11 +30,12 @@ import { InfluencerPartitions, writeInfluencerBatch } from "../src/warehouse/inf
 import { migrate } from "../src/warehouse/migrate.ts";
 
 const REPO_ROOT = new URL("..", import.meta.url).pathname;
-const WARM_UP_MS = 5000;
+/** Fresh processes (JIT, connection pools) and the first ticks of every loop settle before measuring. */
+const WARM_UP_MS = 10_000;
 
 export async function run(args: string[]): Promise<void> {
   const count = Number(option(args, "--influencers") ?? 1000);
-  const seconds = Number(option(args, "--seconds") ?? 30);
+  const seconds = Number(option(args, "--seconds") ?? 20);
   const intervalSeconds = Number(option(args, "--interval") ?? 1);
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const databaseUrl = databaseUrlFromEnv();
@@ -106,7 +110,7 @@ export async function run(args: string[]): Promise<void> {
     });
 
     console.log(
-      `influencer benchmark: ${count} influencers every ${intervalSeconds} s for ${seconds} s (+${WARM_UP_MS / 1000} s warm-up); Redis ${redisUrl}, Postgres ${new URL(databaseUrl).pathname.slice(1)}`,
+      `influencer benchmark: ${count} influencers every ${intervalSeconds} s for ${seconds} s (+${WARM_UP_MS / 1000} s warm-up); Redis ${redisUrl}, Postgres ${new URL(databaseUrl).pathname.slice(1)}; ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(2)}`,
     );
     const trackedAt = Date.now();
     const { registrations, unpublished } = await startTracking(
@@ -242,6 +246,9 @@ export async function run(args: string[]): Promise<void> {
     );
     console.log("");
     const p99 = percentile(lags, 99);
+    console.log(
+      `  load average at the end ${loadavg()[0]?.toFixed(2)} (other work on the machine competes for its cores)`,
+    );
     console.log(
       `target: ≥ 1,000 influencers at 1 s with tick lag p99 < 500 ms: ${count >= 1000 && intervalSeconds <= 1 && p99 < 500 && throughput >= (0.97 * count) / intervalSeconds ? "met" : "NOT met"} (${count} influencers, p99 ${p99} ms, ${format(throughput)} points/s); collector + sink = ${((throughput / direct) * 100).toFixed(1)}% of the direct insert's rate`,
     );
