@@ -85,11 +85,19 @@ export function startInfluencerSink(options: SinkOptions): RunningSink {
 
   const command = <T>(args: (string | number)[]) => redis.exec<T>(args as [string, ...(string | number)[]]);
 
-  async function ensureGroup(): Promise<void> {
+  /**
+   * Creates the group once the stream exists (the collector's first point makes it), reading it from the start.
+   * Not creating the stream itself keeps hosts that never collect (tests, throwaway databases) from leaving
+   * empty streams behind. Returns false while there is no stream yet.
+   */
+  async function ensureGroup(): Promise<boolean> {
     try {
-      await command(["XGROUP", "CREATE", stream.key, sink.group, "0", "MKSTREAM"]);
+      await command(["XGROUP", "CREATE", stream.key, sink.group, "0"]);
+      return true;
     } catch (error) {
-      if (!String(error).includes("BUSYGROUP")) throw error;
+      if (String(error).includes("BUSYGROUP")) return true;
+      if (/requires the key to exist|no such key/i.test(String(error))) return false;
+      throw error;
     }
   }
 
@@ -218,8 +226,11 @@ export function startInfluencerSink(options: SinkOptions): RunningSink {
     while (!stopping) {
       try {
         if (!groupReady) {
-          await ensureGroup();
-          groupReady = true;
+          groupReady = await ensureGroup();
+          if (!groupReady) {
+            await sleep(sink.blockMs);
+            continue;
+          }
         }
         let entries: Entry[] = [];
         if (ownPending) {
