@@ -10,7 +10,10 @@ export interface InfluencerSettings {
   defaultIntervalSeconds: number;
   /** See `TickPrecisionMs` (src/domain/influencers/schedule.ts): must match the actors' setting. */
   tickPrecisionMs: number;
-  /** Most ids in one POST /v1/influencers. */
+  /**
+   * Most ids in one POST /v1/influencers. Each new loop's first tick is one publish (one subrequest on
+   * Workers, which allows 1000 per request on paid plans), so a request stays well inside that.
+   */
   maxIdsPerRequest: number;
   /** How long a metrics read may take at the actors host. */
   metricsTimeoutMs: number;
@@ -20,7 +23,7 @@ export const DEFAULT_INFLUENCER_SETTINGS: InfluencerSettings = {
   minIntervalSeconds: 60,
   defaultIntervalSeconds: 60,
   tickPrecisionMs: 1000,
-  maxIdsPerRequest: 1000,
+  maxIdsPerRequest: 500,
   metricsTimeoutMs: 10_000,
 };
 
