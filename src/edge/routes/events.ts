@@ -14,6 +14,7 @@ import {
 import type { EdgeEnv, EdgeServices } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { tenantAuth } from "../middleware/tenant-auth.ts";
+import { parseJsonBody, readBodyText } from "../services/json-body.ts";
 
 /** Largest request body: a full batch of ordinary events is a few hundred KB. */
 export const EVENTS_MAX_BODY_BYTES = 1 << 20;
@@ -80,25 +81,10 @@ async function readBatch(c: Context<EdgeEnv>): Promise<IngestEvent[]> {
   if (!ndjson && type !== "application/json") {
     throw new ApiError(415, "unsupported_media_type", "Send application/json or application/x-ndjson");
   }
-  const text = await readText(c.req.raw, EVENTS_MAX_BODY_BYTES);
-  if (text === undefined) {
-    throw new ApiError(
-      413,
-      "payload_too_large",
-      `Request body is larger than ${EVENTS_MAX_BODY_BYTES} bytes`,
-    );
-  }
+  const text = await readBodyText(c, EVENTS_MAX_BODY_BYTES);
   const rules = { now: Date.now() };
   if (ndjson) return accept(validateNdjsonBatch(text, rules));
-  if (text.trim() === "") throw new ApiError(400, "invalid_json", "Request body is empty; expected JSON");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new ApiError(400, "invalid_json", `Request body is not valid JSON: ${detail}`);
-  }
-  return accept(validateBatch(parsed, rules));
+  return accept(validateBatch(parseJsonBody(text), rules));
 }
 
 function accept(
@@ -109,31 +95,4 @@ function accept(
   throw new ApiError(400, "invalid_events", `${first.field}: ${first.message} (the batch was not stored)`, {
     fields: parsed.errors,
   });
-}
-
-/** The body as text, or undefined once it passes `limit` bytes (the rest is not buffered). */
-async function readText(request: Request, limit: number): Promise<string | undefined> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) return undefined;
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
