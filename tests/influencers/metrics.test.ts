@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { influencerMetricsActor } from "../../actors/influencer-metrics.ts";
 import type { RawPoint } from "../../src/domain/influencers/series.ts";
 import { BUCKET_MS, RANGE_LIMIT_MS } from "../../src/domain/influencers/time-range.ts";
-import { mulberry32 } from "../../src/local/mockstagram/counters.ts";
+import { mulberry32 } from "../../src/domain/seeded-random.ts";
 import { openWarehouse, type Warehouse } from "../../src/warehouse/db.ts";
 import { InfluencerPartitions, writeInfluencerBatch } from "../../src/warehouse/influencers.ts";
 import { deliver, readJson, startTestHost, type TestHost } from "../actors/support.ts";

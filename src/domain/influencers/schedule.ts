@@ -1,22 +1,13 @@
 // When an influencer's ticks fire. Each loop walks a grid `first + k * interval`; the first point of the grid
 // is offset by a phase drawn from the influencer's id, so thousands of influencers on one interval spread over
 // it instead of all firing at the same instant.
+import { hash32 } from "../seeded-random.ts";
 
 /**
  * How finely tick times are placed, in ms. Upstash QStash schedules to the second (`Upstash-Not-Before`), so
  * production uses 1000; the local broker honours millisecond delays, so the dev stack and tests use 1.
  */
 export type TickPrecisionMs = number;
-
-/** FNV-1a 32-bit: stable across runtimes, no crypto needed. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /** The influencer's offset within one interval, a multiple of `precisionMs`. */
 export function tickPhaseMs(

@@ -2,18 +2,7 @@
 // Zipf law, places weighted like markets, and per-ad click-through and conversion rates, so impressions far
 // outnumber clicks and clicks far outnumber conversions; costs follow each channel's CPM and CPC.
 import type { EventKind, IngestEvent } from "../../domain/events/index.ts";
-
-/** Deterministic PRNG (mulberry32): the same seed gives the same catalogue and the same stream. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../domain/seeded-random.ts";
 
 interface Channel {
   name: string;
@@ -107,7 +96,7 @@ export interface CatalogueOptions {
 }
 
 export function buildCatalogue(options: CatalogueOptions): Catalogue {
-  const random = prng(options.seed);
+  const random = mulberry32(options.seed);
   const campaignCount = options.campaigns ?? 10;
   const campaigns = Array.from({ length: campaignCount }, (_, i) => {
     const theme = CAMPAIGN_THEMES[i % CAMPAIGN_THEMES.length] as string;
@@ -175,7 +164,7 @@ export class EventStream {
     private readonly catalogue: Catalogue,
     private readonly options: StreamOptions,
   ) {
-    this.random = prng(options.seed);
+    this.random = mulberry32(options.seed);
   }
 
   next(now: number): IngestEvent {

@@ -1,5 +1,6 @@
 // The provider's data model: every influencer's counters are a pure function of (seed, id, second), so a test
 // can compute exactly what Mockstagram answered at any moment without asking it.
+import { hash32, mulberry32 } from "../../domain/seeded-random.ts";
 
 /** The counters a provider reports for one influencer at one moment. */
 export interface InfluencerCounters {
@@ -17,28 +18,6 @@ export interface InfluencerCounters {
 /** Time zero of the model (2023-11-14T22:13:20Z): growth is counted from here, so values stay stable. */
 const MODEL_EPOCH_SECONDS = 1_700_000_000;
 const DAY_SECONDS = 86_400;
-
-/** FNV-1a over UTF-16 code units: a stable 32-bit hash that needs no crypto. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** mulberry32: a tiny seeded PRNG giving floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** The fixed traits of one influencer, drawn once from its id. */
 interface Profile {

@@ -1,5 +1,6 @@
 // Mockstagram: a stand-in for a social-media provider's profile API, with failures and latency on demand.
-import { countersAt, mulberry32 } from "./counters.ts";
+import { mulberry32 } from "../../domain/seeded-random.ts";
+import { countersAt } from "./counters.ts";
 
 export interface MockstagramOptions {
   /** 0 picks a free port. Default 8083. */
