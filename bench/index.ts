@@ -12,6 +12,7 @@ const benchmarks: Record<string, () => Promise<Benchmark>> = {
   "query-actor": () => import("./query-actor.ts"),
   query: () => import("./query.ts"),
   influencers: () => import("./influencers.ts"),
+  import: () => import("./import.ts"),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,5 +1,7 @@
-// Wraps actors so every delivery is recorded for monitoring: running while its handler runs, then its outcome,
-// handler duration and queue latency (src/domain/monitoring/recorder.ts). Messages the handler publishes are
+// Wraps actors so every delivery is recorded for monitoring: its outcome, handler duration and queue latency
+// (src/domain/monitoring/recorder.ts), and, once it has run for a second, that it is running. Most deliveries
+// take milliseconds; recording each start would double the Redis traffic to show what the per-minute counts
+// already show, while a delivery that hangs or whose host died is exactly what the running set is for. Messages the handler publishes are
 // recorded as pending too. A recording failure is logged once in a while and never fails the delivery.
 import type { Redis } from "@upstash/redis";
 import { observedPublisher } from "../../src/domain/monitoring/observed-publisher.ts";
@@ -14,6 +16,8 @@ import type { ActorContext, AnyActor } from "../define.ts";
 import type { Outcome } from "../outcome.ts";
 
 const WARN_EVERY_MS = 60_000;
+/** A delivery counts as in flight once it has run this long. */
+export const RUNNING_AFTER_MS = 1000;
 
 /** The same actors, each recording its deliveries. */
 export function observeActors(
@@ -40,12 +44,16 @@ export function observeActor(actor: AnyActor, redis: Redis, scope: MonitorScope 
       const { delivery } = ctx;
       const token = `${delivery.messageId}:${delivery.retried}`;
       const started = performance.now();
-      // Recorded alongside the handler, and settled before the finish is recorded, so the two never cross.
-      const starting = recordStarted(redis, { ...scope, actor: actor.name, tenantId, token }).catch((error) =>
-        warn(ctx, error),
-      );
+      // Settled before the finish is recorded, so the two never cross.
+      let starting: Promise<void> | undefined;
+      const timer = setTimeout(() => {
+        starting = recordStarted(redis, { ...scope, actor: actor.name, tenantId, token }).catch((error) =>
+          warn(ctx, error),
+        );
+      }, RUNNING_AFTER_MS);
       const publisher = observedPublisher(ctx.publisher, redis, scope);
       const finish = async (outcome: DeliveryOutcome) => {
+        clearTimeout(timer);
         await starting;
         await recordFinished(redis, {
           ...scope,

@@ -9,6 +9,7 @@ import type { MonitorConfig } from "../../actors/monitor/config.ts";
 import { createMonitorActor, ensureMonitorSchedule } from "../../actors/monitor.ts";
 import { ok } from "../../actors/outcome.ts";
 import { DEFAULT_THRESHOLDS } from "../../src/domain/monitoring/alerts.ts";
+import { collectSnapshot } from "../../src/domain/monitoring/collect.ts";
 import { QSTASH_TOKEN } from "../actors/support.ts";
 import { type ImportStack, startImportStack } from "../imports/support.ts";
 
@@ -109,6 +110,9 @@ test("a backed-up queue fires one alert and its draining clears it once; the web
   // The monitor keeps running every second while the queue stays backed up: no second "firing".
   await Bun.sleep(3000);
   expect(received.filter((r) => r.body.state === "firing")).toHaveLength(1);
+  // The held delivery has run for over a second: it shows as in flight, the rest as waiting.
+  const held = await collectSnapshot(stack.redis, { tenants: [tenant.id] });
+  expect(held.lanes.find((lane) => lane.actor === "gate")).toMatchObject({ depth: MESSAGES, inFlight: 1 });
 
   gateOpen = true;
   for (const release of waiting.splice(0)) release();

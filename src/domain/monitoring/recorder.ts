@@ -127,6 +127,7 @@ export interface FinishedRecord extends DeliveryRecord {
 export async function recordFinished(redis: MonitorRedis, record: FinishedRecord): Promise<number | null> {
   const now = record.now ?? Date.now();
   const t = record.tenantId;
+  const announcing = announce(redis, t, record, now);
   const latency = await finished.run<number>(
     redis,
     [
@@ -135,6 +136,7 @@ export async function recordFinished(redis: MonitorRedis, record: FinishedRecord
       keys.monitorFinished(t, record.actor),
       keys.monitorMinute(t, epochMinute(now)),
       keys.monitorTotals(t),
+      keys.monitorActors(t),
     ],
     [
       record.token,
@@ -149,6 +151,7 @@ export async function recordFinished(redis: MonitorRedis, record: FinishedRecord
       BOUNDS,
     ],
   );
+  await announcing;
   return latency >= 0 ? latency : null;
 }
 

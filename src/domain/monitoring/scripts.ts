@@ -43,6 +43,7 @@ return 1
  * for ok the handler's duration and the queue latency (due time → done). ok and fail end the message
  * (fail sends it to the dead-letter queue): it leaves `pending` and leaves a tombstone; retry and later keep it.
  * KEYS[1]  running   KEYS[2] pending   KEYS[3] finished   KEYS[4] the minute's counters   KEYS[5] totals
+ * KEYS[6]  the tenant's actors (set)
  * ARGV[1]  attempt token   ARGV[2] origin message id   ARGV[3] now (ms)   ARGV[4] outcome: ok|fail|retry|later|error
  * ARGV[5]  actor   ARGV[6] handler duration (ms)   ARGV[7] minute TTL (s)   ARGV[8] tombstone window (ms)
  * ARGV[9]  pending TTL (s)   ARGV[10] latency bucket bounds, comma-separated (ms)
@@ -52,6 +53,8 @@ export const FINISHED = `
 local now = tonumber(ARGV[3])
 local outcome, actor = ARGV[4], ARGV[5]
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[6], actor)
+redis.call('EXPIRE', KEYS[6], ${TOTALS_TTL_SECONDS})
 local bounds = {}
 for b in string.gmatch(ARGV[10], '[^,]+') do bounds[#bounds + 1] = tonumber(b) end
 local function bucket(ms)
