@@ -110,6 +110,8 @@ export class DevStack {
         // The collector polls Mockstagram; the local broker places ticks to the millisecond.
         INFLUENCER_PROVIDER_URL: `http://127.0.0.1:${ports.mockstagram}`,
         INFLUENCER_TICK_PRECISION_MS: "1",
+        // The monitor (queues, DLQ, alerts) runs on a QStash schedule the actors host creates at start.
+        FAIRWAY_MONITOR_CRON: this.env.FAIRWAY_MONITOR_CRON || "* * * * *",
       }),
       this.startProcess("mockstagram", ports.mockstagram, {}),
     ]);
