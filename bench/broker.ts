@@ -20,6 +20,10 @@ import { DEV_CREDENTIALS } from "../src/local/qstash/config.ts";
 import { DeliverySigner } from "../src/local/qstash/delivery/signature.ts";
 import { BrokerStore } from "../src/local/qstash/store/broker-store.ts";
 import { RedisLink } from "../src/local/qstash/store/redis-link.ts";
+import type { RunningChild } from "../src/local/services/supervisor.ts";
+import { count, option, percent } from "./support/output.ts";
+import { startBenchChild } from "./support/processes.ts";
+import { percentile, sortAscending } from "./support/stats.ts";
 
 interface Row {
   name: string;
@@ -84,8 +88,12 @@ export async function run(args: string[]): Promise<void> {
   const keyPrefix = `bench-qstash-${crypto.randomUUID().slice(0, 8)}`;
   const bullName = `bench-bullmq-${crypto.randomUUID().slice(0, 8)}`;
 
-  const broker = await spawnBroker(redisUrl, keyPrefix);
-  const qstash = new Client({ baseUrl: broker.url, token: DEV_CREDENTIALS.token, retry: false });
+  const children: RunningChild[] = [];
+  const brokerUrl = await startBenchChild(children, "qstash", "src/local/qstash/main.ts", {
+    REDIS_URL: redisUrl,
+    QSTASH_KEY_PREFIX: keyPrefix,
+  });
+  const qstash = new Client({ baseUrl: brokerUrl, token: DEV_CREDENTIALS.token, retry: false });
   const host = serveActors({
     port: 0,
     hostname: "127.0.0.1",
@@ -165,8 +173,7 @@ export async function run(args: string[]): Promise<void> {
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     await host.stop(true);
-    broker.stop();
-    await broker.exited;
+    for (const running of children) await running.stop();
     const redis = await RedisLink.open(redisUrl, "bench-cleanup");
     await new BrokerStore(redis, keyPrefix).destroyAll();
     await redis.close();
@@ -177,7 +184,7 @@ export async function run(args: string[]): Promise<void> {
   const addedP50 = viaBroker.idleP50 - plain.idleP50;
   console.log();
   console.log(
-    `throughput: broker/BullMQ = ${percent(throughputRatio)} (${fmt(viaBroker.perSecond)} vs ${fmt(bull.perSecond)} deliveries/s)` +
+    `throughput: broker/BullMQ = ${percent(throughputRatio)} (${count(viaBroker.perSecond)} vs ${count(bull.perSecond)} deliveries/s)` +
       ` — target ≥ 25%: ${throughputRatio >= 0.25 ? "met" : "NOT met"}; broker/plain HTTP = ${percent(viaBroker.perSecond / plain.perSecond)}`,
   );
   console.log(
@@ -207,11 +214,11 @@ async function measureLoad(path: Path, clients: number, seconds: number) {
       throw new Error(`${path.name}: ${sent - tally.handled} never handled`);
     await Bun.sleep(5);
   }
-  const latencies = sorted(tally.latencies);
+  const latencies = sortAscending(tally.latencies);
   return {
     perSecond: tally.handled / ((tally.lastAt - started) / 1000),
-    loadP50: quantile(latencies, 0.5),
-    loadP99: quantile(latencies, 0.99),
+    loadP50: percentile(latencies, 50),
+    loadP99: percentile(latencies, 99),
   };
 }
 
@@ -223,56 +230,14 @@ async function measureIdle(path: Path, count: number) {
     await path.send(n, performance.now());
     await handled;
   }
-  const latencies = sorted(tally.latencies);
-  return { idleP50: quantile(latencies, 0.5), idleP99: quantile(latencies, 0.99) };
-}
-
-async function spawnBroker(redisUrl: string, keyPrefix: string) {
-  const child = Bun.spawn([process.execPath, "src/local/qstash/main.ts"], {
-    env: { ...process.env, REDIS_URL: redisUrl, PORT: "0", QSTASH_KEY_PREFIX: keyPrefix },
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = child.stdout.getReader();
-  let seen = "";
-  const decoder = new TextDecoder();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`qstash broker exited before it was ready: ${seen}`);
-    seen += decoder.decode(value);
-    const ready = /qstash ready (http\S+)/.exec(seen);
-    if (ready) {
-      reader.releaseLock();
-      return { url: ready[1] as string, stop: () => child.kill("SIGTERM"), exited: child.exited };
-    }
-  }
-}
-
-function sorted(values: number[]): number[] {
-  return [...values].sort((a, b) => a - b);
-}
-
-function quantile(values: number[], q: number): number {
-  return values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? 0;
+  const latencies = sortAscending(tally.latencies);
+  return { idleP50: percentile(latencies, 50), idleP99: percentile(latencies, 99) };
 }
 
 function formatRow(r: Row): string {
   return (
-    `${r.name.padEnd(26)} ${fmt(r.perSecond).padStart(7)} deliveries/s` +
+    `${r.name.padEnd(26)} ${count(r.perSecond).padStart(7)} deliveries/s` +
     `   load p50 ${r.loadP50.toFixed(2).padStart(7)} ms  p99 ${r.loadP99.toFixed(2).padStart(7)} ms` +
     `   idle p50 ${r.idleP50.toFixed(2).padStart(5)} ms  p99 ${r.idleP99.toFixed(2).padStart(5)} ms`
   );
-}
-
-function percent(ratio: number): string {
-  return `${(ratio * 100).toFixed(1)}%`;
-}
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-
-function option(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
 }

@@ -4,7 +4,6 @@
 // Env: REDIS_URL (redis://127.0.0.1:6379). Target: edge ≥ 25% of bare throughput, edge p99 ≤ 10 ms.
 // Also reports each server's CPU time per request (from /proc), which a busy machine disturbs far less than
 // throughput; with --runs N each row keeps its best of N runs.
-import { readFileSync } from "node:fs";
 import { Redis } from "@upstash/redis";
 import { keys, tenantTag } from "../src/domain/keys.ts";
 import { type Query, queryHash } from "../src/domain/query/index.ts";
@@ -16,8 +15,11 @@ import {
   type TenantRecord,
   tenantToHash,
 } from "../src/domain/tenants.ts";
-import { REPO_ROOT } from "../src/local/services/dev-stack.ts";
-import { type RunningChild, startChild } from "../src/local/services/supervisor.ts";
+import type { RunningChild } from "../src/local/services/supervisor.ts";
+import { closedLoop } from "./support/closed-loop.ts";
+import { count, option, percent } from "./support/output.ts";
+import { cpuMillis, startBenchChild } from "./support/processes.ts";
+import { percentile } from "./support/stats.ts";
 
 interface Result {
   target: string;
@@ -48,18 +50,18 @@ export async function run(args: string[]): Promise<void> {
   const apiKey = newApiKey(tenantId);
   let redis: Redis | undefined;
   try {
-    const bridge = await child(children, "redis-rest", "src/local/redis-rest/main.ts", {
+    const bridge = await startBenchChild(children, "redis-rest", "src/local/redis-rest/main.ts", {
       REDIS_URL: redisUrl,
       TOKEN: BRIDGE_TOKEN,
     });
     redis = new Redis({ url: bridge, token: BRIDGE_TOKEN });
     const entry = await seed(redis, tenantId, apiKey);
-    const edge = await child(children, "edge", "src/edge/bun.ts", {
+    const edge = await startBenchChild(children, "edge", "src/edge/bun.ts", {
       UPSTASH_REDIS_REST_URL: bridge,
       UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN,
     });
     const expected = JSON.stringify(entry.data);
-    const bare = await child(children, "bare", "bench/bare-hono.ts", {
+    const bare = await startBenchChild(children, "bare", "bench/bare-hono.ts", {
       BODY: JSON.stringify({ data: entry.data, meta: { cache: "hit", queryId: entry.queryId } }),
     });
 
@@ -106,7 +108,7 @@ export async function run(args: string[]): Promise<void> {
         ` (edge/bare ${((full.cpuMicros ?? 0) / (baseline.cpuMicros ?? 1)).toFixed(1)}x; the edge also waits on the bridge)`,
     );
     console.log(
-      `edge/bare throughput = ${(ratio * 100).toFixed(1)}%, edge p99 = ${full.p99.toFixed(2)} ms` +
+      `edge/bare throughput = ${percent(ratio)}, edge p99 = ${full.p99.toFixed(2)} ms` +
         ` (p99 ratio ${(full.p99 / baseline.p99).toFixed(1)}x) — target ≥ 25% and p99 ≤ 10 ms: ${met ? "met" : "NOT met"}`,
     );
   } finally {
@@ -162,61 +164,20 @@ async function measure(
   clients: number,
   seconds: number,
 ): Promise<Result> {
-  const latencies: number[] = [];
   let errors = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        const ok = await call().catch(() => false);
-        latencies.push(performance.now() - t0);
-        if (!ok) errors++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { target, requestsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors };
-}
-
-async function child(
-  children: RunningChild[],
-  name: string,
-  file: string,
-  env: Record<string, string>,
-): Promise<string> {
-  const running = await startChild({
-    name,
-    command: [process.execPath, file],
-    cwd: REPO_ROOT,
-    env: { ...env, PORT: "0", HOST: "127.0.0.1" },
-    log: () => {},
+  const loop = await closedLoop(clients, seconds, async () => {
+    if (!(await call().catch(() => false))) errors++;
   });
-  children.push(running);
-  return running.url as string;
-}
-
-/** User + system CPU time of a process so far, in ms (Linux /proc). */
-function cpuMillis(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return Number.NaN;
-  }
+  return {
+    target,
+    requestsPerSecond: loop.latencies.length / loop.seconds,
+    p50: percentile(loop.latencies, 50),
+    p99: percentile(loop.latencies, 99),
+    errors,
+  };
 }
 
 function formatRow(r: Result): string {
-  const rate = Math.round(r.requestsPerSecond).toLocaleString("en-US");
+  const rate = count(r.requestsPerSecond);
   return `${r.target.padEnd(34)} ${rate.padStart(8)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   errors ${r.errors}   server CPU ${r.cpuMicros?.toFixed(0)} µs/req`;
-}
-
-function option(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
 }

@@ -6,6 +6,11 @@ import { Redis } from "@upstash/redis";
 import { RedisClient } from "bun";
 import { startRedisRest } from "../src/local/redis-rest/index.ts";
 import { RespConnection } from "../src/local/resp/index.ts";
+import type { RunningChild } from "../src/local/services/supervisor.ts";
+import { closedLoop } from "./support/closed-loop.ts";
+import { count, option, percent } from "./support/output.ts";
+import { startBenchChild } from "./support/processes.ts";
+import { percentile } from "./support/stats.ts";
 
 type Op = "get" | "set";
 
@@ -33,11 +38,15 @@ export async function run(args: string[]): Promise<void> {
   const prefix = `bench:redis-rest:${crypto.randomUUID().slice(0, 8)}:`;
   const value = "v".repeat(64);
 
-  const child = await spawnBridge(redisUrl);
+  const children: RunningChild[] = [];
+  const bridgeUrl = await startBenchChild(children, "redis-rest", "src/local/redis-rest/main.ts", {
+    REDIS_URL: redisUrl,
+    TOKEN,
+  });
   const inProcess = await startRedisRest({ redisUrl, port: 0, token: TOKEN });
   const direct = new RedisClient(redisUrl);
   const resp = await RespConnection.connect(redisUrl);
-  const viaChild = new Redis({ url: child.url, token: TOKEN, enableAutoPipelining: true });
+  const viaChild = new Redis({ url: bridgeUrl, token: TOKEN, enableAutoPipelining: true });
   const viaInProcess = new Redis({ url: inProcess.url, token: TOKEN, enableAutoPipelining: true });
 
   const targets: Target[] = [
@@ -70,7 +79,7 @@ export async function run(args: string[]): Promise<void> {
     await resp.close();
     direct.close();
     await inProcess.stop();
-    child.stop();
+    for (const running of children) await running.stop();
   }
 
   console.log();
@@ -82,7 +91,7 @@ export async function run(args: string[]): Promise<void> {
     const meets = ratio >= 0.3 && bridge.opsPerSecond >= 40_000;
     console.log(
       `${op.toUpperCase()}: bridge/direct (Bun RedisClient) = ${percent(ratio)}` +
-        ` (${fmt(bridge.opsPerSecond)} vs ${fmt(baseline.opsPerSecond)} ops/s)` +
+        ` (${count(bridge.opsPerSecond)} vs ${count(baseline.opsPerSecond)} ops/s)` +
         ` — target ≥ 30% and ≥ 40,000 ops/s: ${meets ? "met" : "NOT met"};` +
         ` bridge/RespConnection = ${percent(bridge.opsPerSecond / fastest.opsPerSecond)}`,
     );
@@ -102,44 +111,17 @@ async function measure(
   prefix: string,
   value: string,
 ): Promise<Result> {
-  const latencies: number[] = [];
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, i) => {
-      const key = `${prefix}${i}`;
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        await target.call(op, key, value);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { target: target.name, op, opsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
-}
-
-async function spawnBridge(redisUrl: string): Promise<{ url: string; stop(): void }> {
-  const child = Bun.spawn([process.execPath, "src/local/redis-rest/main.ts"], {
-    env: { ...process.env, REDIS_URL: redisUrl, PORT: "0", TOKEN },
-    stdout: "pipe",
-    stderr: "inherit",
+  const loop = await closedLoop(clients, seconds, async (client) => {
+    await target.call(op, `${prefix}${client}`, value);
   });
-  const reader = child.stdout.getReader();
-  let seen = "";
-  const decoder = new TextDecoder();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`redis-rest exited before it was ready: ${seen}`);
-    seen += decoder.decode(value);
-    const ready = /ready (http\S+)/.exec(seen);
-    if (ready) {
-      reader.releaseLock();
-      return { url: ready[1] as string, stop: () => child.kill("SIGTERM") };
-    }
-  }
+  const { latencies } = loop;
+  return {
+    target: target.name,
+    op,
+    opsPerSecond: latencies.length / loop.seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 function find(results: Result[], target: string, op: Op): Result {
@@ -149,18 +131,5 @@ function find(results: Result[], target: string, op: Op): Result {
 }
 
 function formatRow(r: Result): string {
-  return `${r.target.padEnd(28)} ${r.op.toUpperCase().padEnd(4)} ${fmt(r.opsPerSecond).padStart(10)} ops/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms`;
-}
-
-function percent(ratio: number): string {
-  return `${(ratio * 100).toFixed(1)}%`;
-}
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-
-function option(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
+  return `${r.target.padEnd(28)} ${r.op.toUpperCase().padEnd(4)} ${count(r.opsPerSecond).padStart(10)} ops/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms`;
 }
