@@ -10,7 +10,7 @@
 // BENCH_PROFILE=actors|qstash|redis-rest writes that child's CPU profile to .fairway/profiles; BENCH_LOG=<file>
 // keeps the children's log lines; BENCH_LAG_SERIES=1 prints the tick lag second by second.
 import { randomBytes } from "node:crypto";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { Client } from "@upstash/qstash";
 import { Redis } from "@upstash/redis";
@@ -28,6 +28,9 @@ import { createPublisher } from "../src/publisher/index.ts";
 import { databaseUrlFromEnv, openWarehouse } from "../src/warehouse/db.ts";
 import { InfluencerPartitions, writeInfluencerBatch } from "../src/warehouse/influencers.ts";
 import { migrate } from "../src/warehouse/migrate.ts";
+import { option } from "./support/output.ts";
+import { cpuMillis } from "./support/processes.ts";
+import { percentile } from "./support/stats.ts";
 
 const REPO_ROOT = new URL("..", import.meta.url).pathname;
 /** Fresh processes (JIT, connection pools) and the first ticks of every loop settle before measuring. */
@@ -269,15 +272,9 @@ export async function run(args: string[]): Promise<void> {
 
 /** User + system CPU time (ms) so far of each child and of this process (Mockstagram), from /proc. */
 function cpuTimes(children: readonly RunningChild[]): Map<string, number> {
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  const read = (pid: number) => {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
-  };
   const times = new Map<string, number>();
-  for (const child of children) times.set(child.name, read(child.pid));
-  times.set("bench + mockstagram", read(process.pid));
+  for (const child of children) times.set(child.name, cpuMillis(child.pid));
+  times.set("bench + mockstagram", cpuMillis(process.pid));
   return times;
 }
 
@@ -289,17 +286,7 @@ async function waitUntil(done: () => Promise<boolean>, ms: number): Promise<void
   }
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
 /** `BENCH_PROFILE=actors` (or qstash, redis-rest): that child writes a markdown CPU profile to .fairway/profiles. */
 function profile(name: string): string[] {
   return process.env.BENCH_PROFILE === name ? ["--cpu-prof-md", "--cpu-prof-dir=.fairway/profiles"] : [];
-}
-
-function option(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
 }

@@ -11,7 +11,6 @@
 //      Target ≥ 20x faster and ≤ 50 ms from rollups.
 //   npm run bench -- ingest [--seconds 20] [--clients 8] [--tenants 4] [--events 5000000] [--skip-query]
 // Env: REDIS_URL (redis://127.0.0.1:6379), DATABASE_URL (a server; a throwaway database is created on it).
-import { spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,10 +22,15 @@ import { buildCatalogue, EventStream } from "../src/local/generator/index.ts";
 import { BrokerStore } from "../src/local/qstash/store/broker-store.ts";
 import { RedisLink } from "../src/local/qstash/store/redis-link.ts";
 import { REPO_ROOT } from "../src/local/services/dev-stack.ts";
-import { type RunningChild, startChild } from "../src/local/services/supervisor.ts";
+import type { RunningChild } from "../src/local/services/supervisor.ts";
 import { dropDatabase, withDatabaseName } from "../src/warehouse/database.ts";
 import { openWarehouse, type Warehouse } from "../src/warehouse/db.ts";
 import { migrate } from "../src/warehouse/migrate.ts";
+import { closedLoop } from "./support/closed-loop.ts";
+import { count, describeDatabase, option } from "./support/output.ts";
+import { startBenchChild } from "./support/processes.ts";
+import { psqlCopyAdEvents } from "./support/psql-copy.ts";
+import { percentile } from "./support/stats.ts";
 
 const RUN_ID = crypto.randomUUID().slice(0, 8);
 const BRIDGE_TOKEN = `bench-ingest-${RUN_ID}`;
@@ -57,23 +61,23 @@ export async function run(args: string[]): Promise<void> {
   try {
     await migrate(databaseUrl);
     wh = openWarehouse(databaseUrl, { max: 2, applicationName: "bench" });
-    const bridge = await child(children, "redis-rest", "src/local/redis-rest/main.ts", {
+    const bridge = await startBenchChild(children, "redis-rest", "src/local/redis-rest/main.ts", {
       REDIS_URL: redisUrl,
       TOKEN: BRIDGE_TOKEN,
     });
     redis = new Redis({ url: bridge, token: BRIDGE_TOKEN, enableTelemetry: false });
-    const qstash = await child(children, "qstash", "src/local/qstash/main.ts", {
+    const qstash = await startBenchChild(children, "qstash", "src/local/qstash/main.ts", {
       REDIS_URL: redisUrl,
       QSTASH_KEY_PREFIX: BROKER_PREFIX,
     });
-    const actors = await child(children, "actors", "actors/main.ts", {
+    const actors = await startBenchChild(children, "actors", "actors/main.ts", {
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_MAX: "8",
       UPSTASH_REDIS_REST_URL: bridge,
       UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN,
       QSTASH_URL: qstash,
     });
-    const edge = await child(children, "edge", "src/edge/bun.ts", {
+    const edge = await startBenchChild(children, "edge", "src/edge/bun.ts", {
       UPSTASH_REDIS_REST_URL: bridge,
       UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN,
       ACTORS_URL: actors,
@@ -87,7 +91,7 @@ export async function run(args: string[]): Promise<void> {
     tenants.push(reader);
     console.log(
       `ingest benchmark: ${tenantCount} tenants, ${clients} clients, batches of ${BATCH}, ${seconds} s; ` +
-        `Postgres ${describe(databaseUrl)}, Redis ${redisUrl}, ${navigator.hardwareConcurrency} cores`,
+        `Postgres ${describeDatabase(databaseUrl)}, Redis ${redisUrl}, ${navigator.hardwareConcurrency} cores`,
     );
 
     await topLatency(edge, reader, seconds);
@@ -99,7 +103,7 @@ export async function run(args: string[]): Promise<void> {
     const ratio = sustained.storedPerSecond / copy.perSecond;
     console.log(
       `  \\copy of the same ${sustained.events.length.toLocaleString("en-US")} events into ad_events alone: ` +
-        `${fmt(copy.perSecond)} events/s (${copy.seconds.toFixed(2)} s)`,
+        `${count(copy.perSecond)} events/s (${copy.seconds.toFixed(2)} s)`,
     );
     console.log(
       `  whole path / \\copy = ${(ratio * 100).toFixed(1)}% — target ≥ 20,000 events/s and ≥ 10%: ` +
@@ -202,9 +206,9 @@ async function sustainedIngest(
   const storedSeconds = (performance.now() - started) / 1000;
   const storedPerSecond = stored / storedSeconds;
   console.log(
-    `  edge accepted ${fmt(accepted)} events in ${acceptSeconds.toFixed(1)} s (${fmt(accepted / acceptSeconds)}/s, ` +
-      `${refused} batches refused); stored ${fmt(stored)} in ${storedSeconds.toFixed(1)} s: ` +
-      `${fmt(storedPerSecond)} events/s through HTTP → broker → actor → Postgres + rollups + Redis` +
+    `  edge accepted ${count(accepted)} events in ${acceptSeconds.toFixed(1)} s (${count(accepted / acceptSeconds)}/s, ` +
+      `${refused} batches refused); stored ${count(stored)} in ${storedSeconds.toFixed(1)} s: ` +
+      `${count(storedPerSecond)} events/s through HTTP → broker → actor → Postgres + rollups + Redis` +
       (pending > 0 ? ` (${pending} tallies still waiting for Redis at the deadline)` : ""),
   );
   const events = sent.flatMap(({ tenant, template, batch }) =>
@@ -231,39 +235,8 @@ async function copyBaseline(
   );
   writeFileSync(file, `${lines.join("\n")}\n`);
   try {
-    const url = new URL(databaseUrl);
     const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const psql = spawn(
-        "psql",
-        [
-          "-h",
-          url.hostname,
-          "-p",
-          url.port || "5432",
-          "-U",
-          decodeURIComponent(url.username) || "postgres",
-          "-d",
-          url.pathname.slice(1),
-          "-v",
-          "ON_ERROR_STOP=1",
-          "-c",
-          `\\copy ad_events (tenant_id, event_id, ts, kind, channel, campaign, ad, country, city, cost, revenue) FROM '${file}' WITH (FORMAT csv)`,
-        ],
-        {
-          stdio: ["ignore", "ignore", "pipe"],
-          env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password) },
-        },
-      );
-      let stderr = "";
-      psql.stderr.on("data", (chunk) => {
-        stderr += chunk;
-      });
-      psql.on("error", reject);
-      psql.on("exit", (code) =>
-        code === 0 ? resolve() : reject(new Error(`psql \\copy failed: ${stderr.trim()}`)),
-      );
-    });
+    await psqlCopyAdEvents(databaseUrl, file);
     const seconds = (performance.now() - started) / 1000;
     return { perSecond: events.length / seconds, seconds };
   } finally {
@@ -328,38 +301,27 @@ async function topLatency(edge: string, tenant: Tenant, seconds: number): Promis
     path: string = TOP_PATH,
   ) {
     const { latencies, errors, full } = result;
-    latencies.sort((a, b) => a - b);
-    const at = (q: number) =>
-      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+    const [p50, p99] = [percentile(latencies, 50), percentile(latencies, 99)];
     console.log(
       `  GET ${path} through the edge, ${callers} callers, ${label}: ` +
-        `${fmt(latencies.length)} requests${path === TOP_PATH ? ` (${fmt((100 * full) / Math.max(latencies.length, 1))}% with 100 ads)` : ""}, ` +
-        `p50 ${at(0.5).toFixed(2)} ms, p99 ${at(0.99).toFixed(2)} ms, ${errors} errors — target p99 ≤ 5 ms: ` +
-        `${at(0.99) <= 5 && errors === 0 ? "met" : "NOT met"}`,
+        `${count(latencies.length)} requests${path === TOP_PATH ? ` (${count((100 * full) / Math.max(latencies.length, 1))}% with 100 ads)` : ""}, ` +
+        `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, ${errors} errors — target p99 ≤ 5 ms: ` +
+        `${p99 <= 5 && errors === 0 ? "met" : "NOT met"}`,
     );
   }
 }
 
 async function readTop(edge: string, tenant: Tenant, callers: number, seconds: number, path = TOP_PATH) {
-  const latencies: number[] = [];
   let errors = 0;
   let full = 0;
-  const deadline = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: callers }, async () => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        const response = await fetch(`${edge}${path}`, {
-          headers: { authorization: `Bearer ${tenant.apiKey}` },
-        });
-        const body = (await response.json()) as { data?: unknown[] };
-        if (path !== TOP_PATH) full++;
-        latencies.push(performance.now() - t0);
-        if (response.status !== 200) errors++;
-        else if (body.data?.length === 100) full++;
-      }
-    }),
-  );
+  const { latencies } = await closedLoop(callers, seconds, async () => {
+    const response = await fetch(`${edge}${path}`, {
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+    });
+    const body = (await response.json()) as { data?: unknown[] };
+    if (response.status !== 200) errors++;
+    else if (body.data?.length === 100) full++;
+  });
   return { latencies, errors, full };
 }
 
@@ -386,8 +348,8 @@ async function groupByQuery(wh: Warehouse, databaseUrl: string, events: number):
            (select count(*) from ad_rollup_minute where tenant_id = ${BIG_TENANT})::int as minute`;
   const { day, minute } = sizes as { day: number; minute: number };
   console.log(
-    `  seeded ${fmt(events)} events over 30 days (100 ads, 20 places) with generate_series and folded the rollups` +
-      ` in ${seedSeconds.toFixed(0)} s: ${fmt(day)} day-rollup rows, ${fmt(minute)} minute-rollup rows`,
+    `  seeded ${count(events)} events over 30 days (100 ads, 20 places) with generate_series and folded the rollups` +
+      ` in ${seedSeconds.toFixed(0)} s: ${count(day)} day-rollup rows, ${count(minute)} minute-rollup rows`,
   );
   const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const today = Math.floor(Date.now() / DAY) * DAY;
@@ -504,30 +466,4 @@ async function createTenant(edge: string, name: string): Promise<Tenant> {
   if (response.status !== 201) throw new Error(`create tenant: ${response.status} ${await response.text()}`);
   const created = (await response.json()) as Tenant;
   return { id: created.id, apiKey: created.apiKey };
-}
-
-async function child(children: RunningChild[], name: string, file: string, env: Record<string, string>) {
-  const running = await startChild({
-    name,
-    command: [process.execPath, file],
-    cwd: REPO_ROOT,
-    env: { ...env, PORT: "0", HOST: "127.0.0.1" },
-    log: () => {},
-  });
-  children.push(running);
-  return running.url as string;
-}
-
-function describe(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
-}
-
-function fmt(value: number): string {
-  return Math.round(value).toLocaleString("en-US");
-}
-
-function option(args: string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
 }

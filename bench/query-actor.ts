@@ -36,6 +36,8 @@ import { openWarehouse, type Warehouse } from "../src/warehouse/db.ts";
 import { migrate } from "../src/warehouse/migrate.ts";
 import { ensurePartitions } from "../src/warehouse/partitions.ts";
 import { type EventToStore, insertEventsWithRollups } from "../src/warehouse/rollups.ts";
+import { option } from "./support/output.ts";
+import { percentileOf } from "./support/stats.ts";
 
 const runId = crypto.randomUUID().slice(0, 8);
 const tenantIds = { cold: `bench-${runId}-cold`, a: `bench-${runId}-a`, b: `bench-${runId}-b` };
@@ -235,12 +237,12 @@ export async function run(args: string[]): Promise<void> {
     table(
       ["", "p50", "p99"],
       [
-        ["publish → completion", fmt(pct(endToEnd, 50)), fmt(pct(endToEnd, 99))],
-        ["same SQL directly", fmt(pct(directMs, 50)), fmt(pct(directMs, 99))],
-        ["overhead (per query)", fmt(pct(overhead, 50)), fmt(pct(overhead, 99))],
+        ["publish → completion", fmt(percentileOf(endToEnd, 50)), fmt(percentileOf(endToEnd, 99))],
+        ["same SQL directly", fmt(percentileOf(directMs, 50)), fmt(percentileOf(directMs, 99))],
+        ["overhead (per query)", fmt(percentileOf(overhead, 50)), fmt(percentileOf(overhead, 99))],
       ],
     );
-    console.log(`target: overhead p50 ≤ 15 ms → ${pct(overhead, 50) <= 15 ? "met" : "NOT met"}`);
+    console.log(`target: overhead p50 ≤ 15 ms → ${percentileOf(overhead, 50) <= 15 ? "met" : "NOT met"}`);
 
     // 2. Noisy neighbour.
     const sendB = async (tag: string, lane: (t: string) => { key: string; parallelism: number }) => {
@@ -294,11 +296,11 @@ export async function run(args: string[]): Promise<void> {
       return {
         tag,
         b,
-        bWait: pct(
+        bWait: percentileOf(
           phases.map((p) => p.wait),
           50,
         ),
-        bRun: pct(
+        bRun: percentileOf(
           phases.map((p) => p.run),
           50,
         ),
@@ -319,7 +321,7 @@ export async function run(args: string[]): Promise<void> {
       key: `bench-${runId}-everyone`,
       parallelism: warehouseConcurrency,
     }));
-    const bAloneP99 = pct(alone.b, 99);
+    const bAloneP99 = percentileOf(alone.b, 99);
     console.log(
       `\nnoisy neighbour: A floods ${floodCount}, B sends ${bCount} (one every ${bIntervalMs} ms) while A's flood is queued`,
     );
@@ -345,9 +347,9 @@ export async function run(args: string[]): Promise<void> {
           single: "one FIFO lane (baseline)",
         }[s.tag] as string,
         String(s.queuedWhenBStarts),
-        fmt(pct(s.b, 50)),
-        fmt(pct(s.b, 99)),
-        `${(pct(s.b, 99) / bAloneP99).toFixed(2)}x`,
+        fmt(percentileOf(s.b, 50)),
+        fmt(percentileOf(s.b, 99)),
+        `${(percentileOf(s.b, 99) / bAloneP99).toFixed(2)}x`,
         String(s.bWait),
         String(s.bRun),
         String(s.executed),
@@ -356,7 +358,7 @@ export async function run(args: string[]): Promise<void> {
         s.floodSeconds.toFixed(1),
       ]),
     );
-    const ratio = pct(lanes.b, 99) / bAloneP99;
+    const ratio = percentileOf(lanes.b, 99) / bAloneP99;
     console.log(
       `target: B p99 within 2x of alone → ${ratio <= 2 ? "met" : "NOT met"} (${ratio.toFixed(2)}x); requeues ≤ 1 per executed query → ${lanes.later / lanes.executed <= 1 ? "met" : "NOT met"}`,
     );
@@ -444,13 +446,6 @@ async function seedTenant(wh: Warehouse, tenantId: string, count: number): Promi
   await insertEventsWithRollups(wh.db, tenantId, events);
 }
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return (
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
-  );
-}
-
 function fmt(ms: number): string {
   return ms.toFixed(1);
 }
@@ -461,9 +456,4 @@ function table(header: string[], rows: string[][]): void {
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
   console.log(line(header));
   for (const row of rows) console.log(line(row));
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
 }

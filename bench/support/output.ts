@@ -15,3 +15,9 @@ export function count(n: number): string {
 export function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(1)}%`;
 }
+
+/** A database URL without its credentials: host:port/name. */
+export function describeDatabase(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+}
