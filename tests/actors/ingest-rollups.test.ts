@@ -2,48 +2,22 @@
 // random events delivered through the real host in two overlapping batches, one of them twice, then random
 // queries compiled for the rollup the compiler picks and for raw events.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Redis } from "@upstash/redis";
 import fc from "fast-check";
-import { ingestActor } from "../../actors/ingest.ts";
 import { batchIdFor, type IngestEvent } from "../../src/domain/events/index.ts";
-import { keys } from "../../src/domain/keys.ts";
 import { parseQuery } from "../../src/domain/query/index.ts";
-import { type RedisRest, startRedisRest } from "../../src/local/redis-rest/index.ts";
 import { NOW, testEvents, validQuery } from "../domain/query/arbitraries.ts";
 import { referenceAnswer, type TestEvent, toStored } from "../domain/query/reference.ts";
-import { openTestWarehouse, type TestWarehouse } from "../domain/query/support.ts";
-import { deliver, startTestHost, type TestHost } from "./support.ts";
+import { type IngestStack, startIngestStack } from "./ingest-stack.ts";
+import { deliver } from "./support.ts";
 
-const TOKEN = `rollups-${crypto.randomUUID()}`;
-const tenants: string[] = [];
-let warehouse: TestWarehouse;
-let bridge: RedisRest;
-let host: TestHost;
+let stack: IngestStack;
 
 beforeAll(async () => {
-  warehouse = await openTestWarehouse();
-  // Only the data version bump reaches Redis: March 2026 is far older than any live leaderboard minute.
-  bridge = await startRedisRest({
-    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    port: 0,
-    token: TOKEN,
-  });
-  host = startTestHost({
-    actors: [ingestActor],
-    databaseUrl: warehouse.url,
-    redisRestUrl: bridge.url,
-    redisRestToken: TOKEN,
-  });
+  stack = await startIngestStack("rollups");
 });
 
 afterAll(async () => {
-  if (bridge) {
-    const redis = new Redis({ url: bridge.url, token: TOKEN });
-    for (const tenantId of tenants) await redis.del(keys.dataVersion(tenantId));
-  }
-  await host?.close();
-  await bridge?.stop();
-  await warehouse?.close();
+  await stack?.close();
 });
 
 function asIngestEvent(event: TestEvent): IngestEvent {
@@ -65,7 +39,7 @@ function asIngestEvent(event: TestEvent): IngestEvent {
 async function deliverBatch(tenantId: string, events: IngestEvent[]): Promise<void> {
   if (events.length === 0) return;
   const body = JSON.stringify({ tenantId, batchId: await batchIdFor(tenantId, events), events });
-  const response = await deliver(host, "ingest", { body, headers: { "Upstash-Retried": "0" } });
+  const response = await deliver(stack.host, "ingest", { body, headers: { "Upstash-Retried": "0" } });
   if (response.status !== 200)
     throw new Error(`ingest answered ${response.status}: ${await response.text()}`);
 }
@@ -78,8 +52,7 @@ test("after ingestion through the actor, rollup answers == raw answers == brute 
       testEvents.filter((events) => events.length > 0),
       fc.array(validQuery, { minLength: 1, maxLength: 4 }),
       async (generated, queries) => {
-        const tenantId = `ingest-run-${++run}-${crypto.randomUUID().slice(0, 6)}`;
-        tenants.push(tenantId);
+        const tenantId = stack.tenant(`ingest-run-${++run}`);
         const events = generated.map((e, i) => ({ ...e, tenantId, eventId: `e${i}` }) as TestEvent);
         const normalised = events.map(asIngestEvent);
         const half = Math.ceil(normalised.length / 2);
@@ -91,8 +64,8 @@ test("after ingestion through the actor, rollup answers == raw answers == brute 
         for (const input of queries) {
           const parsed = parseQuery(input, { now: NOW });
           if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-          const chosen = await warehouse.run(parsed.query, tenantId, NOW);
-          const raw = await warehouse.run(parsed.query, tenantId, NOW, false);
+          const chosen = await stack.warehouse.run(parsed.query, tenantId, NOW);
+          const raw = await stack.warehouse.run(parsed.query, tenantId, NOW, false);
           expect(chosen.rows).toEqual(raw.rows);
           expect(raw.rows).toEqual(referenceAnswer(events, parsed.query, tenantId, NOW));
           sources[chosen.source] = (sources[chosen.source] ?? 0) + 1;

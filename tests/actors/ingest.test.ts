@@ -1,8 +1,6 @@
 // The ingest actor through the real actors host (signed deliveries), real Postgres and Redis via the REST
 // bridge: redelivery, crashes between commit and Redis, late events, partitions, leaderboards.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Redis } from "@upstash/redis";
-import { ingestActor } from "../../actors/ingest.ts";
 import { batchIdFor, type IngestEvent } from "../../src/domain/events/index.ts";
 import { keys } from "../../src/domain/keys.ts";
 import {
@@ -10,12 +8,9 @@ import {
   oldestLiveMinute,
   tallyFromTuples,
 } from "../../src/domain/leaderboard/index.ts";
-import { type RedisRest, startRedisRest } from "../../src/local/redis-rest/index.ts";
 import { PartitionCache, pendingOutbox, storeBatch } from "../../src/warehouse/ingest.ts";
-import { openTestWarehouse, type TestWarehouse } from "../domain/query/support.ts";
 import {
   bruteForceLeaderboards,
-  dropTenantKeys,
   expectedTotals,
   LEADERBOARD_METRICS,
   makeEvents,
@@ -23,50 +18,26 @@ import {
   rawTotals,
   rollupTotals,
   storedLeaderboards,
-  testTenant,
 } from "../events/support.ts";
-import { deliver, readJson, startTestHost, type TestHost } from "./support.ts";
+import { type IngestStack, startIngestStack } from "./ingest-stack.ts";
+import { deliver, readJson } from "./support.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const TOKEN = `ingest-${crypto.randomUUID()}`;
-const tenants: string[] = [];
-
-let warehouse: TestWarehouse;
-let bridge: RedisRest;
-let host: TestHost;
-let redis: Redis;
+let stack: IngestStack;
 
 beforeAll(async () => {
-  warehouse = await openTestWarehouse();
-  bridge = await startRedisRest({ redisUrl: REDIS_URL, port: 0, token: TOKEN });
-  host = startTestHost({
-    actors: [ingestActor],
-    databaseUrl: warehouse.url,
-    redisRestUrl: bridge.url,
-    redisRestToken: TOKEN,
-  });
-  redis = new Redis({ url: bridge.url, token: TOKEN });
+  stack = await startIngestStack("ingest");
 });
 
 afterAll(async () => {
-  await dropTenantKeys(redis, tenants);
-  await host?.close();
-  await bridge?.stop();
-  await warehouse?.close();
+  await stack?.close();
 });
-
-function tenant(label: string): string {
-  const id = testTenant(label);
-  tenants.push(id);
-  return id;
-}
 
 async function message(tenantId: string, events: IngestEvent[]) {
   return { tenantId, batchId: await batchIdFor(tenantId, events), events };
 }
 
 async function deliverBatch(body: unknown, retried = 0) {
-  const response = await deliver(host, "ingest", {
+  const response = await deliver(stack.host, "ingest", {
     body: JSON.stringify(body),
     headers: { "Upstash-Retried": String(retried) },
   });
@@ -74,19 +45,19 @@ async function deliverBatch(body: unknown, retried = 0) {
 }
 
 async function dataVersion(tenantId: string): Promise<number> {
-  return Number((await redis.get(keys.dataVersion(tenantId))) ?? 0);
+  return Number((await stack.redis.get(keys.dataVersion(tenantId))) ?? 0);
 }
 
 /** Raw, every rollup grain and every leaderboard metric agree with the events, counted once each. */
 async function expectCountedOnce(tenantId: string, events: IngestEvent[]) {
   const expected = expectedTotals(events);
-  expect(await rawTotals(warehouse.wh, tenantId)).toEqual(expected);
+  expect(await rawTotals(stack.warehouse.wh, tenantId)).toEqual(expected);
   for (const table of ["ad_rollup_minute", "ad_rollup_hour", "ad_rollup_day"]) {
-    expect(await rollupTotals(warehouse.wh, table, tenantId)).toEqual(expected);
+    expect(await rollupTotals(stack.warehouse.wh, table, tenantId)).toEqual(expected);
   }
   const minutes = minutesOf(events);
   for (const metric of LEADERBOARD_METRICS) {
-    expect(await storedLeaderboards(redis, tenantId, metric, minutes)).toEqual(
+    expect(await storedLeaderboards(stack.redis, tenantId, metric, minutes)).toEqual(
       bruteForceLeaderboards(events, metric),
     );
   }
@@ -97,7 +68,7 @@ const recent = { from: now - 20 * 60_000, to: now };
 
 describe("ingest actor", () => {
   test("the same batch delivered three times counts once in raw, rollups and leaderboards", async () => {
-    const tenantId = tenant("thrice");
+    const tenantId = stack.tenant("thrice");
     const events = makeEvents(300, { ...recent, seed: 7 });
     const body = await message(tenantId, events);
 
@@ -112,11 +83,11 @@ describe("ingest actor", () => {
     expect(third.body).toMatchObject({ inserted: 0, talliesApplied: 0 });
 
     await expectCountedOnce(tenantId, events);
-    expect(await pendingOutbox(warehouse.wh.db, tenantId)).toEqual([]);
+    expect(await pendingOutbox(stack.warehouse.wh.db, tenantId)).toEqual([]);
   });
 
   test("the data version goes up with every batch that brings new events, not with a first-time duplicate", async () => {
-    const tenantId = tenant("version");
+    const tenantId = stack.tenant("version");
     const events = makeEvents(10, { ...recent, seed: 8 });
     expect(await dataVersion(tenantId)).toBe(0);
     await deliverBatch(await message(tenantId, events.slice(0, 5)));
@@ -132,7 +103,7 @@ describe("ingest actor", () => {
   });
 
   test("overlapping batches: events in both are counted once", async () => {
-    const tenantId = tenant("overlap");
+    const tenantId = stack.tenant("overlap");
     const events = makeEvents(200, { ...recent, seed: 9 });
     const [a, b] = [events.slice(0, 120), events.slice(80)];
     const [ra, rb] = await Promise.all([
@@ -144,13 +115,13 @@ describe("ingest actor", () => {
   });
 
   test("a crash after commit, before Redis: the redelivery applies the tally the first attempt left", async () => {
-    const tenantId = tenant("crash-before-redis");
+    const tenantId = stack.tenant("crash-before-redis");
     const events = makeEvents(150, { ...recent, seed: 10 });
     const body = await message(tenantId, events);
     // The first attempt commits (events, rollups, outbox row) and dies before touching Redis.
     const since = new Date(oldestLiveMinute(Date.now()) * 60_000);
     const crashed = await storeBatch(
-      warehouse.wh.db,
+      stack.warehouse.wh.db,
       new PartitionCache(),
       tenantId,
       body.events.map(stored),
@@ -161,23 +132,23 @@ describe("ingest actor", () => {
       },
     );
     expect(crashed.inserted).toBe(150);
-    expect(await pendingOutbox(warehouse.wh.db, tenantId)).toHaveLength(1);
+    expect(await pendingOutbox(stack.warehouse.wh.db, tenantId)).toHaveLength(1);
     expect(await dataVersion(tenantId)).toBe(0);
 
     const redelivered = await deliverBatch(body, 1);
     expect(redelivered.body).toMatchObject({ inserted: 0, talliesApplied: 1, dataVersion: 1 });
     await expectCountedOnce(tenantId, events);
-    expect(await pendingOutbox(warehouse.wh.db, tenantId)).toEqual([]);
+    expect(await pendingOutbox(stack.warehouse.wh.db, tenantId)).toEqual([]);
   });
 
   test("a crash after Redis, before the outbox row was deleted: the marker keeps the tally from counting twice", async () => {
-    const tenantId = tenant("crash-after-redis");
+    const tenantId = stack.tenant("crash-after-redis");
     const events = makeEvents(150, { ...recent, seed: 11 });
     const body = await message(tenantId, events);
     const attemptId = crypto.randomUUID();
     const since = new Date(oldestLiveMinute(Date.now()) * 60_000);
     const crashed = await storeBatch(
-      warehouse.wh.db,
+      stack.warehouse.wh.db,
       new PartitionCache(),
       tenantId,
       body.events.map(stored),
@@ -187,16 +158,16 @@ describe("ingest actor", () => {
         since,
       },
     );
-    await applyLeaderboardTally(redis, tenantId, attemptId, tallyFromTuples(crashed.tally));
+    await applyLeaderboardTally(stack.redis, tenantId, attemptId, tallyFromTuples(crashed.tally));
 
     const redelivered = await deliverBatch(body, 1);
     expect(redelivered.body).toMatchObject({ inserted: 0, talliesApplied: 0 });
     await expectCountedOnce(tenantId, events);
-    expect(await pendingOutbox(warehouse.wh.db, tenantId)).toEqual([]);
+    expect(await pendingOutbox(stack.warehouse.wh.db, tenantId)).toEqual([]);
   });
 
   test("late events land in their own minute; events older than the sets' retention reach only the warehouse", async () => {
-    const tenantId = tenant("late");
+    const tenantId = stack.tenant("late");
     const late = makeEvents(40, {
       from: now - 50 * 60_000,
       to: now - 45 * 60_000,
@@ -214,15 +185,17 @@ describe("ingest actor", () => {
     await deliverBatch(await message(tenantId, [...late, ...old]));
     for (const metric of LEADERBOARD_METRICS) {
       const minutes = minutesOf([...late, ...fresh, ...old]);
-      expect(await storedLeaderboards(redis, tenantId, metric, minutes)).toEqual(
+      expect(await storedLeaderboards(stack.redis, tenantId, metric, minutes)).toEqual(
         bruteForceLeaderboards([...late, ...fresh], metric),
       );
     }
-    expect(await rawTotals(warehouse.wh, tenantId)).toEqual(expectedTotals([...late, ...fresh, ...old]));
+    expect(await rawTotals(stack.warehouse.wh, tenantId)).toEqual(
+      expectedTotals([...late, ...fresh, ...old]),
+    );
   });
 
   test("partitions are created for the days a batch has events on, and only those", async () => {
-    const tenantId = tenant("partitions");
+    const tenantId = stack.tenant("partitions");
     const day = 86_400_000;
     const events = [
       ...makeEvents(3, { from: now - 300 * day, to: now - 300 * day + 1000, seed: 15, idPrefix: "a" }),
@@ -233,7 +206,7 @@ describe("ingest actor", () => {
     const result = await deliverBatch(await message(tenantId, events));
     expect(result.body).toMatchObject({ inserted: 6 });
     const names = (
-      await warehouse.wh.sql<{ name: string }[]>`
+      await stack.warehouse.wh.sql<{ name: string }[]>`
         SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
         WHERE i.inhparent IN ('ad_events'::regclass, 'ad_rollup_minute'::regclass)`
     ).map((row) => row.name);
@@ -246,7 +219,7 @@ describe("ingest actor", () => {
   });
 
   test("a malformed message goes to the dead-letter queue (489) naming the field", async () => {
-    const tenantId = tenant("malformed");
+    const tenantId = stack.tenant("malformed");
     const body = await message(tenantId, makeEvents(1, { ...recent, seed: 17 }));
     const broken = { ...body, events: [{ ...body.events[0], country: "usa" }] };
     const result = await deliverBatch(broken);

@@ -1,12 +1,9 @@
 // Reconciliation against real Postgres and Redis: zero drift after normal ingestion, the right counts after
 // tampering with rollups and leaderboards, and `npm run reconcile -- --repair` brings it back to zero.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Redis } from "@upstash/redis";
-import { ingestActor } from "../../actors/ingest.ts";
 import { batchIdFor, type IngestEvent } from "../../src/domain/events/index.ts";
 import { keys } from "../../src/domain/keys.ts";
 import { epochMinute, oldestLiveMinute } from "../../src/domain/leaderboard/index.ts";
-import { type RedisRest, startRedisRest } from "../../src/local/redis-rest/index.ts";
 import { PartitionCache, pendingOutbox, storeBatch } from "../../src/warehouse/ingest.ts";
 import {
   checkRollups,
@@ -15,39 +12,19 @@ import {
   type ReconcileRange,
   reconcileLeaderboards,
 } from "../../src/warehouse/reconcile.ts";
-import { deliver, startTestHost, type TestHost } from "../actors/support.ts";
-import { openTestWarehouse, type TestWarehouse } from "../domain/query/support.ts";
+import { type IngestStack, startIngestStack } from "../actors/ingest-stack.ts";
+import { deliver } from "../actors/support.ts";
 import { REPO_ROOT } from "../edge/support/stack.ts";
-import { dropTenantKeys, makeEvents, testTenant } from "../events/support.ts";
+import { makeEvents } from "../events/support.ts";
 
-const TOKEN = `reconcile-${crypto.randomUUID()}`;
-const tenants: string[] = [];
-let warehouse: TestWarehouse;
-let bridge: RedisRest;
-let host: TestHost;
-let redis: Redis;
+let stack: IngestStack;
 
 beforeAll(async () => {
-  warehouse = await openTestWarehouse();
-  bridge = await startRedisRest({
-    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    port: 0,
-    token: TOKEN,
-  });
-  host = startTestHost({
-    actors: [ingestActor],
-    databaseUrl: warehouse.url,
-    redisRestUrl: bridge.url,
-    redisRestToken: TOKEN,
-  });
-  redis = new Redis({ url: bridge.url, token: TOKEN });
+  stack = await startIngestStack("reconcile");
 });
 
 afterAll(async () => {
-  if (redis) await dropTenantKeys(redis, tenants);
-  await host?.close();
-  await bridge?.stop();
-  await warehouse?.close();
+  await stack?.close();
 });
 
 const now = Date.now();
@@ -58,8 +35,7 @@ const threeDaysAgo = new Date(now - 3 * 86_400_000).toISOString().slice(0, 10);
 async function ingestedTenant(
   label: string,
 ): Promise<{ tenantId: string; range: ReconcileRange; events: IngestEvent[] }> {
-  const tenantId = testTenant(label);
-  tenants.push(tenantId);
+  const tenantId = stack.tenant(label);
   const events = [
     ...makeEvents(400, { from: now - 3 * 86_400_000, to: now - 86_400_000, seed: 21, idPrefix: "old" }),
     ...makeEvents(600, { from: now - 20 * 60_000, to: now, seed: 22, idPrefix: "live" }),
@@ -67,15 +43,20 @@ async function ingestedTenant(
   for (let i = 0; i < events.length; i += 500) {
     const batch = events.slice(i, i + 500);
     const body = JSON.stringify({ tenantId, batchId: await batchIdFor(tenantId, batch), events: batch });
-    const response = await deliver(host, "ingest", { body });
+    const response = await deliver(stack.host, "ingest", { body });
     expect(response.status).toBe(200);
   }
   return { tenantId, range: { tenantId, from: threeDaysAgo, to: today }, events };
 }
 
 async function totalDrift(range: ReconcileRange): Promise<Record<string, number>> {
-  const rollups = await checkRollups(warehouse.wh.sql, range);
-  const { drifts } = await reconcileLeaderboards(warehouse.wh.db, warehouse.wh.sql, redis, range);
+  const rollups = await checkRollups(stack.warehouse.wh.sql, range);
+  const { drifts } = await reconcileLeaderboards(
+    stack.warehouse.wh.db,
+    stack.warehouse.wh.sql,
+    stack.redis,
+    range,
+  );
   return Object.fromEntries([...rollups, ...drifts].map((d) => [d.target, driftCount(d)]));
 }
 
@@ -85,9 +66,9 @@ async function runCli(args: string[]) {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      DATABASE_URL: warehouse.url,
-      UPSTASH_REDIS_REST_URL: bridge.url,
-      UPSTASH_REDIS_REST_TOKEN: TOKEN,
+      DATABASE_URL: stack.warehouse.url,
+      UPSTASH_REDIS_REST_URL: stack.bridge.url,
+      UPSTASH_REDIS_REST_TOKEN: stack.token,
     },
     stdout: "pipe",
     stderr: "pipe",
@@ -114,17 +95,16 @@ describe("reconcile", () => {
   test("zero drift after normal ingestion (rollups and leaderboards)", async () => {
     const { range } = await ingestedTenant("clean");
     expect(await totalDrift(range)).toEqual(CLEAN);
-    const [minute] = (await checkRollups(warehouse.wh.sql, range)) as [Drift];
+    const [minute] = (await checkRollups(stack.warehouse.wh.sql, range)) as [Drift];
     expect(minute.expected).toBeGreaterThan(100);
     expect(minute.stored).toBe(minute.expected);
   });
 
   test("a tally still in the outbox is applied first, not reported as drift", async () => {
-    const tenantId = testTenant("outbox");
-    tenants.push(tenantId);
+    const tenantId = stack.tenant("outbox");
     const events = makeEvents(100, { from: now - 5 * 60_000, to: now, seed: 23 });
     await storeBatch(
-      warehouse.wh.db,
+      stack.warehouse.wh.db,
       new PartitionCache(),
       tenantId,
       events.map((e) => ({ ...e, eventId: e.id, ts: new Date(e.ts) })),
@@ -134,14 +114,14 @@ describe("reconcile", () => {
         since: new Date(oldestLiveMinute(now) * 60_000),
       },
     );
-    expect(await pendingOutbox(warehouse.wh.db, tenantId)).toHaveLength(1);
+    expect(await pendingOutbox(stack.warehouse.wh.db, tenantId)).toHaveLength(1);
     expect(await totalDrift({ tenantId, from: today, to: today })).toEqual(CLEAN);
-    expect(await pendingOutbox(warehouse.wh.db, tenantId)).toEqual([]);
+    expect(await pendingOutbox(stack.warehouse.wh.db, tenantId)).toEqual([]);
   });
 
   test("tampering is reported per table and kind; the CLI exits 1, --repair fixes it and exits 0", async () => {
     const { tenantId, range, events } = await ingestedTenant("tampered");
-    const sql = warehouse.wh.sql;
+    const sql = stack.warehouse.wh.sql;
     // One hour row off by a click, one minute row gone, one day row that no event explains.
     await sql`UPDATE ad_rollup_hour SET clicks = clicks + 1 WHERE ctid = (
       SELECT ctid FROM ad_rollup_hour WHERE tenant_id = ${tenantId} LIMIT 1)`;
@@ -160,17 +140,17 @@ describe("reconcile", () => {
       (e) => e.kind === "click" && Date.parse(e.ts) > now - 10 * 60_000,
     ) as IngestEvent;
     const clickSet = keys.top(tenantId, "clicks", epochMinute(Date.parse(liveClick.ts)));
-    await redis.zincrby(clickSet, 3, liveClick.ad);
-    await redis.zadd(clickSet, { score: 9, member: "ghost-ad" });
+    await stack.redis.zincrby(clickSet, 3, liveClick.ad);
+    await stack.redis.zadd(clickSet, { score: 9, member: "ghost-ad" });
     const liveImpression = events.find(
       (e) => e.kind === "impression" && Date.parse(e.ts) > now - 10 * 60_000,
     ) as IngestEvent;
-    await redis.del(keys.top(tenantId, "impressions", epochMinute(Date.parse(liveImpression.ts))));
+    await stack.redis.del(keys.top(tenantId, "impressions", epochMinute(Date.parse(liveImpression.ts))));
     // A conversions snapshot that no longer matches its set.
     const liveConversion = events.find(
       (e) => e.kind === "conversion" && Date.parse(e.ts) > now - 10 * 60_000,
     ) as IngestEvent;
-    await redis.set(
+    await stack.redis.set(
       keys.topSnapshot(tenantId, "conversions", epochMinute(Date.parse(liveConversion.ts))),
       "[]",
       {
@@ -191,7 +171,7 @@ describe("reconcile", () => {
       expected: null,
       stored: { clicks: 5 },
     });
-    const { drifts } = await reconcileLeaderboards(warehouse.wh.db, sql, redis, range);
+    const { drifts } = await reconcileLeaderboards(stack.warehouse.wh.db, sql, stack.redis, range);
     const clicks = drifts.find((d) => d.target === "leaderboard:clicks");
     expect(clicks).toMatchObject({ missing: 0, extra: 1, different: 1 });
     expect(drifts.find((d) => d.target === "leaderboard:impressions")?.missing).toBeGreaterThan(0);
