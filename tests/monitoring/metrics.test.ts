@@ -7,7 +7,7 @@ import { applyConditions, evaluateRules, readAlerts } from "../../src/domain/mon
 import { collectSnapshot } from "../../src/domain/monitoring/collect.ts";
 import { bucketOf, LATENCY_BOUNDS_MS, percentilesOf } from "../../src/domain/monitoring/histogram.ts";
 import type { EdgeEnv } from "../../src/edge/context.ts";
-import { observeQueries } from "../../src/edge/routes/stats.ts";
+import { observeQueries, queryMeterFor } from "../../src/edge/routes/stats.ts";
 import { type ImportStack, makeCsv, startImportStack } from "../imports/support.ts";
 
 let stack: ImportStack;
@@ -132,7 +132,7 @@ describe("queries at the edge", () => {
         300,
       );
     }
-    await Bun.sleep(100);
+    await queryMeterFor(stack.services).flush();
     const snapshot = await collectSnapshot(stack.redis, { tenants: [tenant.id] });
     expect(snapshot.tenants[0]?.cache).toEqual({ hits: 3, misses: 2, stale: 0, hitRatio: 0.6 });
     expect(snapshot.tenants[0]?.queryMs.count).toBe(5);

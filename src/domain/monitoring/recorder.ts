@@ -155,21 +155,29 @@ export async function recordFinished(redis: MonitorRedis, record: FinishedRecord
   return latency >= 0 ? latency : null;
 }
 
-/** One `/v1/queries` answer at the edge: how the cache did and how long the request took. */
-export async function recordQuery(
+/** The counter fields one `/v1/queries` answer adds to: how the cache did and how long the request took. */
+export function queryFields(cache: CacheOutcome, ms: number): string[] {
+  return ["queries", `cache|${cache}`, `qlat|${bucketOf(ms)}`];
+}
+
+/** Adds counts to one minute of a tenant (and its totals) in one script. */
+export async function recordCounts(
   redis: MonitorRedis,
   tenantId: string,
-  cache: CacheOutcome,
-  ms: number,
+  minute: number,
+  counts: ReadonlyMap<string, number>,
   scope: MonitorScope = {},
   now = Date.now(),
 ): Promise<void> {
+  if (counts.size === 0) return;
+  const pairs: (string | number)[] = [];
+  for (const [field, n] of counts) pairs.push(field, n);
   await Promise.all([
     announce(redis, tenantId, scope, now),
     counted.run(
       redis,
-      [keys.monitorMinute(tenantId, epochMinute(now)), keys.monitorTotals(tenantId)],
-      [MINUTE_TTL_SECONDS, "queries", `cache|${cache}`, `qlat|${bucketOf(ms)}`],
+      [keys.monitorMinute(tenantId, minute), keys.monitorTotals(tenantId)],
+      [MINUTE_TTL_SECONDS, ...pairs],
     ),
   ]);
 }
@@ -188,7 +196,7 @@ export async function recordImportFinished(
     counted.run(
       redis,
       [keys.monitorMinute(tenantId, epochMinute(now)), keys.monitorTotals(tenantId)],
-      [MINUTE_TTL_SECONDS, `imports|${status}`],
+      [MINUTE_TTL_SECONDS, `imports|${status}`, 1],
     ),
   ];
   if (status === "failed") {

@@ -93,16 +93,16 @@ return latency
 /**
  * count: adds to counters of the minute and the totals.
  * KEYS[1]  the minute's counters   KEYS[2] totals
- * ARGV[1]  minute TTL (s), then fields
+ * ARGV[1]  minute TTL (s), then (field, increment) pairs
  */
 export const COUNT = `
-for i = 2, #ARGV do
-  redis.call('HINCRBY', KEYS[1], ARGV[i], 1)
-  redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
+for i = 2, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ${TOTALS_TTL_SECONDS})
-return #ARGV - 1
+return (#ARGV - 1) / 2
 `;
 
 /**

@@ -7,7 +7,8 @@ import { readAlerts } from "../../domain/monitoring/alerts.ts";
 import { collectSnapshot } from "../../domain/monitoring/collect.ts";
 import { observedPublisher } from "../../domain/monitoring/observed-publisher.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../../domain/monitoring/prometheus.ts";
-import { type CacheOutcome, type MonitorScope, recordQuery } from "../../domain/monitoring/recorder.ts";
+import { QueryMeter } from "../../domain/monitoring/query-meter.ts";
+import type { CacheOutcome, MonitorScope } from "../../domain/monitoring/recorder.ts";
 import type { EdgeEnv, EdgeServices } from "../context.ts";
 import { operatorAuth } from "../middleware/operator-auth.ts";
 import { redisReply, tenantAuth } from "../middleware/tenant-auth.ts";
@@ -52,8 +53,25 @@ export function monitoredServices(services: EdgeServices, scope: MonitorScope = 
   return { ...services, publisher: observedPublisher(services.publisher, services.redis, scope) };
 }
 
-/** Times each authenticated `POST /v1/queries` and records its cache outcome (read from the answer's meta). */
+// One meter per services object (per isolate), like the rate limiter.
+const meters = new WeakMap<EdgeServices, QueryMeter>();
+
+/** The meter counting this services object's query answers (tests flush it). */
+export function queryMeterFor(services: EdgeServices, scope: MonitorScope = {}): QueryMeter {
+  let meter = meters.get(services);
+  if (!meter) {
+    meter = new QueryMeter(services.redis, scope);
+    meters.set(services, meter);
+  }
+  return meter;
+}
+
+/**
+ * Times each authenticated `POST /v1/queries` and counts its cache outcome (read from the answer's meta); the
+ * counts reach Redis once a second, never on the request's own round trip.
+ */
 export function observeQueries(services: EdgeServices, scope: MonitorScope = {}): MiddlewareHandler<EdgeEnv> {
+  const meter = queryMeterFor(services, scope);
   return async function queryObserverMiddleware(c, next) {
     const started = Date.now();
     await next();
@@ -62,8 +80,8 @@ export function observeQueries(services: EdgeServices, scope: MonitorScope = {})
     if (!tenant) return;
     const cache = await cacheOutcomeOf(c);
     if (cache === undefined) return;
-    const work = recordQuery(services.redis, tenant.id, cache, Date.now() - started, scope).catch(() => {});
-    defer(c, work);
+    const flush = meter.add(tenant.id, cache, Date.now() - started);
+    if (flush) defer(c, flush);
   };
 }
 
