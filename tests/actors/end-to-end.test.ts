@@ -11,6 +11,7 @@ import { BrokerStore } from "../../src/local/qstash/store/broker-store.ts";
 import { RedisLink } from "../../src/local/qstash/store/redis-link.ts";
 import { type RedisRest, startRedisRest } from "../../src/local/redis-rest/index.ts";
 import { type ActorsTarget, publishRawToActor, publishToActor } from "../../src/publisher/index.ts";
+import { waitFor } from "../support/wait.ts";
 import { QSTASH_TOKEN, readJson, startTestHost, type TestHost } from "./support.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -90,20 +91,6 @@ afterAll(async () => {
   await new BrokerStore(link, BROKER_PREFIX).destroyAll();
   await link.close();
 });
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 5000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
 
 describe("publisher → broker → actors host", () => {
   test("a ping published with the publisher is delivered, verified and recorded in Redis", async () => {

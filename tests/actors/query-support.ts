@@ -300,14 +300,4 @@ export async function runDirectly(
   return decodeRows(compiled.columns, await wh.sql.unsafe(compiled.text, compiled.params as never[]));
 }
 
-export async function waitUntil(
-  what: string,
-  probe: () => Promise<boolean> | boolean,
-  ms = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
+export { waitUntil } from "../support/wait.ts";

@@ -46,22 +46,8 @@ export async function storedPoints(sql: Sql, tenantId: string): Promise<Map<stri
   return byInfluencer;
 }
 
+export { waitFor } from "../support/wait.ts";
 export { keys };
-
-/** Polls until `probe` returns something other than undefined. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

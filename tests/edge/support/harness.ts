@@ -129,20 +129,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<EdgeHa
   };
 }
 
-/** Polls until `probe` returns something other than undefined. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 5000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
+export { waitFor } from "../../support/wait.ts";
 
 /** A response's JSON body, loosely typed for assertions. */
 // biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary fields

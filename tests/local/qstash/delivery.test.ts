@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Client } from "@upstash/qstash";
 import type { QStashBroker } from "../../../src/local/qstash/broker.ts";
+import { waitUntil } from "../../support/wait.ts";
 import {
   deleteKeys,
   gap,
@@ -9,7 +10,6 @@ import {
   startTestBroker,
   type TestReceiver,
   uniquePrefix,
-  waitFor,
 } from "./harness.ts";
 
 const keyPrefix = uniquePrefix("delivery");
@@ -57,7 +57,7 @@ describe("delivery", () => {
         Authorization: "Bearer inner",
       },
     });
-    await waitFor("the delivery", () => destination.at("/exact").length === 1);
+    await waitUntil("the delivery", () => destination.at("/exact").length === 1);
     const [delivery] = destination.at("/exact");
     expect(delivery?.url).toBe(url);
     expect(delivery?.method).toBe("POST");
@@ -74,7 +74,7 @@ describe("delivery", () => {
   test("the signature verifies for the destination URL and body, and for no other URL", async () => {
     const url = destination.url("/signed?x=1");
     await client.publishJSON({ url, body: { hello: "wörld", n: 1 } });
-    await waitFor("the delivery", () => destination.at("/signed").length === 1);
+    await waitUntil("the delivery", () => destination.at("/signed").length === 1);
     const [delivery] = destination.at("/signed");
     expect(delivery?.verified).toBe(true);
     expect(delivery?.text).toBe('{"hello":"wörld","n":1}');
@@ -91,7 +91,7 @@ describe("delivery", () => {
     await client.publish({ url: destination.url("/delayed"), body: "later", method: "PUT", delay: 30 });
     await Bun.sleep(150);
     expect(destination.at("/delayed")).toHaveLength(0);
-    await waitFor("the delayed delivery", () => destination.at("/delayed").length === 1);
+    await waitUntil("the delayed delivery", () => destination.at("/delayed").length === 1);
     const [delivery] = destination.at("/delayed");
     expect(delivery?.method).toBe("PUT");
     // 30 s × 0.01 = 300 ms.
@@ -106,14 +106,14 @@ describe("delivery", () => {
       delay: 1,
       notBefore: Math.floor(Date.now() / 1000) + 40,
     });
-    await waitFor("the delivery", () => destination.at("/not-before").length === 1);
+    await waitUntil("the delivery", () => destination.at("/not-before").length === 1);
     // About 40 s away, scaled by 0.01: well past the 10 ms the delay alone would give.
     expect((destination.at("/not-before")[0]?.at ?? 0) - sent).toBeGreaterThan(250);
   });
 
   test("retries with Upstash-Retried 0, 1, 2 until the destination succeeds", async () => {
     await client.publish({ url: destination.url("/fail-twice"), body: "again", retries: 3 });
-    await waitFor("three attempts", () => destination.at("/fail-twice").length === 3, 4000);
+    await waitUntil("three attempts", () => destination.at("/fail-twice").length === 3, 4000);
     await Bun.sleep(300);
     const attempts = destination.at("/fail-twice");
     expect(attempts.map((a) => a.headers.get("Upstash-Retried"))).toEqual(["0", "1", "2"]);
@@ -135,9 +135,9 @@ describe("delivery", () => {
       failureCallback: destination.url("/failure-callback"),
       callback: destination.url("/callback-each"),
     });
-    await waitFor("three attempts", () => destination.at("/always-500").length === 3);
-    await waitFor("the failure callback", () => destination.at("/failure-callback").length === 1);
-    await waitFor("a callback per attempt", () => destination.at("/callback-each").length === 3);
+    await waitUntil("three attempts", () => destination.at("/always-500").length === 3);
+    await waitUntil("the failure callback", () => destination.at("/failure-callback").length === 1);
+    await waitUntil("a callback per attempt", () => destination.at("/callback-each").length === 3);
     await Bun.sleep(100);
     expect(destination.at("/always-500")).toHaveLength(3);
 
@@ -174,7 +174,7 @@ describe("delivery", () => {
       body: "hi",
       callback: destination.url("/callback"),
     });
-    await waitFor("the callback", () => destination.at("/callback").length === 1);
+    await waitUntil("the callback", () => destination.at("/callback").length === 1);
     const callback = nth(destination.at("/callback"), 0);
     expect(callback.verified).toBe(true);
     const payload = JSON.parse(callback.text);
@@ -186,7 +186,7 @@ describe("delivery", () => {
 
   test("489 with Upstash-NonRetryable-Error goes straight to the DLQ", async () => {
     const { messageId } = await client.publish({ url: destination.url("/permanent"), body: "x", retries: 5 });
-    await waitFor("the DLQ entry", async () => {
+    await waitUntil("the DLQ entry", async () => {
       const { messages } = await client.dlq.listMessages({ filter: { messageId } } as never);
       return messages.length === 1;
     });
@@ -199,7 +199,7 @@ describe("delivery", () => {
       body: "x",
       retryDelay: "20000 * (retried + 1)",
     });
-    await waitFor("three attempts", () => destination.at("/fail-twice-expr").length === 3, 3000);
+    await waitUntil("three attempts", () => destination.at("/fail-twice-expr").length === 3, 3000);
     const attempts = destination.at("/fail-twice-expr");
     // 20 s then 40 s, scaled to 200 ms and 400 ms.
     expect(gap(attempts, 1)).toBeGreaterThan(180);
@@ -208,7 +208,7 @@ describe("delivery", () => {
 
   test("Retry-After from the destination sets the wait", async () => {
     await client.publish({ url: destination.url("/retry-after"), body: "x", retryDelay: "1" });
-    await waitFor("two attempts", () => destination.at("/retry-after").length === 2, 3000);
+    await waitUntil("two attempts", () => destination.at("/retry-after").length === 2, 3000);
     // Retry-After: 30 s scaled to 300 ms beats the 1 ms expression.
     expect(gap(destination.at("/retry-after"), 1)).toBeGreaterThan(280);
   });
@@ -218,7 +218,7 @@ describe("delivery", () => {
     const url = `http://127.0.0.1:${closed.port}/gone`;
     closed.stop(true);
     const { messageId } = await client.publish({ url, body: "x", retries: 1, retryDelay: "1" });
-    await waitFor("the DLQ entry", async () => {
+    await waitUntil("the DLQ entry", async () => {
       const { messages } = await client.dlq.listMessages({ filter: { messageId } } as never);
       return messages.length === 1 && messages[0]?.responseStatus === undefined;
     });
@@ -226,7 +226,7 @@ describe("delivery", () => {
       url: destination.url("/after-unreachable"),
       body: "y",
     });
-    await waitFor("the next delivery", () => destination.at("/after-unreachable").length === 1);
+    await waitUntil("the next delivery", () => destination.at("/after-unreachable").length === 1);
     expect(destination.at("/after-unreachable")[0]?.headers.get("Upstash-Message-Id")).toBe(next);
   });
 
@@ -238,7 +238,7 @@ describe("delivery", () => {
       retries: 1,
       retryDelay: "1",
     });
-    await waitFor("two attempts", () => destination.at("/slow").length === 2, 3000);
+    await waitUntil("two attempts", () => destination.at("/slow").length === 2, 3000);
     expect(destination.at("/slow").map((a) => a.headers.get("Upstash-Retried"))).toEqual(["0", "1"]);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client } from "@upstash/qstash";
 import type { Subprocess } from "bun";
 import { DEV_CREDENTIALS } from "../../../src/local/qstash/config.ts";
+import { waitUntil } from "../../support/wait.ts";
 import {
   deleteKeys,
   REDIS_URL,
@@ -9,7 +10,6 @@ import {
   startTestBroker,
   type TestReceiver,
   uniquePrefix,
-  waitFor,
 } from "./harness.ts";
 
 const prefixes: string[] = [];
@@ -88,7 +88,7 @@ describe("durability", () => {
         client.publish({ url: destination.url("/delayed-across-kill"), body: `delayed-${n}`, delay: 150 }),
       ),
     );
-    await waitFor("the held deliveries to be in flight", () => destination.at("/held").length === 5);
+    await waitUntil("the held deliveries to be in flight", () => destination.at("/held").length === 5);
 
     first.process.kill("SIGKILL");
     await first.process.exited;
@@ -96,7 +96,7 @@ describe("durability", () => {
 
     const second = await spawnBroker(keyPrefix);
     try {
-      await waitFor(
+      await waitUntil(
         "every accepted message after the restart",
         () => {
           const heldIds = new Set(destination.at("/held").map((d) => d.headers.get("Upstash-Message-Id")));
@@ -137,7 +137,7 @@ describe("durability", () => {
         ),
       );
       // Every fourth message fails its first attempt, so 250 attempts in all.
-      await waitFor("250 attempts", () => destination.at("/flaky").length >= 250, 10_000);
+      await waitUntil("250 attempts", () => destination.at("/flaky").length >= 250, 10_000);
       await Bun.sleep(300);
       const attempts = destination
         .at("/flaky")

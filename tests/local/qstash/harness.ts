@@ -97,19 +97,6 @@ export async function deleteKeys(keyPrefix: string): Promise<void> {
   await redis.close();
 }
 
-/** Polls until `check` holds, or fails with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
-
 /** The element at `index`, failing the test when it is missing. */
 export function nth<T>(items: readonly T[], index: number): T {
   const item = items[index];

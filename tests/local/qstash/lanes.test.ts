@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Client } from "@upstash/qstash";
 import type { QStashBroker } from "../../../src/local/qstash/broker.ts";
+import { waitUntil } from "../../support/wait.ts";
 import {
   deleteKeys,
   gap,
@@ -9,7 +10,6 @@ import {
   startTestBroker,
   type TestReceiver,
   uniquePrefix,
-  waitFor,
 } from "./harness.ts";
 
 const keyPrefix = uniquePrefix("lanes");
@@ -55,7 +55,7 @@ describe("flow control", () => {
         }),
       ),
     );
-    await waitFor(
+    await waitUntil(
       "all 12 deliveries",
       () => destination.deliveries.filter((d) => d.path.startsWith("/flow/")).length === 12,
       6000,
@@ -82,7 +82,7 @@ describe("flow control", () => {
         }),
       ),
     );
-    await waitFor(
+    await waitUntil(
       "all 6 deliveries",
       () => destination.deliveries.filter((d) => d.path.startsWith("/rate/")).length === 6,
       3000,
@@ -107,7 +107,7 @@ describe("flow control", () => {
       body: "now",
       flowControl: { key: "tenant-c", parallelism: 1 },
     });
-    await waitFor(
+    await waitUntil(
       "both",
       () => destination.at("/held/now").length + destination.at("/held/late").length === 2,
       2000,
@@ -124,7 +124,7 @@ describe("queues", () => {
     const queue = client.queue({ queueName: "fifo" });
     for (let n = 0; n < 6; n++)
       await queue.enqueue({ url: destination.url(`/fifo-slow/${n}`), body: String(n) });
-    await waitFor(
+    await waitUntil(
       "six deliveries",
       () => destination.deliveries.filter((d) => d.path.startsWith("/fifo-slow/")).length === 6,
       4000,
@@ -139,7 +139,7 @@ describe("queues", () => {
     for (let n = 1; n <= 3; n++) {
       await queue.enqueue({ url: destination.url("/fifo-retry"), body: String(n), retryDelay: "50000" });
     }
-    await waitFor("four attempts", () => destination.at("/fifo-retry").length === 4, 3000);
+    await waitUntil("four attempts", () => destination.at("/fifo-retry").length === 4, 3000);
     expect(destination.at("/fifo-retry").map((d) => d.text)).toEqual(["1", "1", "2", "3"]);
     // The retry waited 50 s × 0.01 = 500 ms and nothing overtook it.
     expect(gap(destination.at("/fifo-retry"), 1)).toBeGreaterThan(450);
@@ -162,7 +162,7 @@ describe("schedules", () => {
       isPaused: false,
     });
     expect((await client.schedules.list()).map((s) => s.scheduleId)).toContain(scheduleId);
-    await waitFor("two fires", () => destination.at("/cron").length >= 2, 3500);
+    await waitUntil("two fires", () => destination.at("/cron").length >= 2, 3500);
     const fires = destination.at("/cron");
     expect(nth(fires, 0).headers.get("Upstash-Schedule-Id")).toBe(scheduleId);
     expect(nth(fires, 0).headers.get("X-From")).toBe("cron");
@@ -178,7 +178,7 @@ describe("schedules", () => {
     await Bun.sleep(1200);
     expect(destination.at("/cron").length).toBe(pausedAt);
     await client.schedules.resume({ schedule: scheduleId });
-    await waitFor("a fire after resume", () => destination.at("/cron").length > pausedAt, 2500);
+    await waitUntil("a fire after resume", () => destination.at("/cron").length > pausedAt, 2500);
 
     await client.schedules.delete(scheduleId);
     const total = destination.at("/cron").length;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, type Client as QStashClient, QstashError } from "@upstash/qstash";
 import type { QStashBroker } from "../../../src/local/qstash/broker.ts";
 import { DEV_CREDENTIALS } from "../../../src/local/qstash/config.ts";
+import { waitUntil } from "../../support/wait.ts";
 import {
   deleteKeys,
   nth,
@@ -9,7 +10,6 @@ import {
   startTestBroker,
   type TestReceiver,
   uniquePrefix,
-  waitFor,
 } from "./harness.ts";
 
 const keyPrefix = uniquePrefix("manage");
@@ -73,7 +73,7 @@ describe("deduplication", () => {
     const other = await client.publish({ url, body: "different", contentBasedDeduplication: true });
     expect(two.messageId).toBe(one.messageId);
     expect(other.messageId).not.toBe(one.messageId);
-    await waitFor("two deliveries", () => destination.at("/dedup-content").length === 2);
+    await waitUntil("two deliveries", () => destination.at("/dedup-content").length === 2);
     await Bun.sleep(100);
     expect(
       destination
@@ -142,7 +142,7 @@ describe("DLQ", () => {
     );
     const ids = published.map((p) => p.messageId);
     let entries: { messageId: string; dlqId: string }[] = [];
-    await waitFor("both in the DLQ", async () => {
+    await waitUntil("both in the DLQ", async () => {
       const { messages } = await client.dlq.listMessages();
       entries = messages.filter((m) => ids.includes(m.messageId));
       return entries.length === 2;
@@ -163,7 +163,7 @@ describe("DLQ", () => {
     const retried = (await client.dlq.retry(first.dlqId)) as { responses: { messageId: string }[] };
     expect(retried.responses).toHaveLength(1);
     const fresh = nth(retried.responses, 0).messageId;
-    await waitFor("the retried message back in the DLQ", async () => {
+    await waitUntil("the retried message back in the DLQ", async () => {
       const { messages } = await client.dlq.listMessages();
       return messages.some((m) => m.messageId === fresh);
     });
@@ -188,7 +188,7 @@ describe("queues", () => {
     expect(destination.at("/queued-paused")).toHaveLength(0);
     expect(await queue.get()).toMatchObject({ paused: true, lag: 1 });
     await queue.resume();
-    await waitFor("the delivery after resume", () => destination.at("/queued-paused").length === 1);
+    await waitUntil("the delivery after resume", () => destination.at("/queued-paused").length === 1);
     expect((await queue.list()).map((q) => q.name)).toContain("imports");
     await queue.delete();
     await expect(queue.get()).rejects.toMatchObject({ status: 404 });
@@ -202,7 +202,7 @@ describe("batch", () => {
       { url: destination.url("/batch-2"), body: { n: 2 }, queueName: "batch-queue" },
     ]);
     expect(answers).toHaveLength(2);
-    await waitFor(
+    await waitUntil(
       "both deliveries",
       () => destination.at("/batch-1").length + destination.at("/batch-2").length === 2,
     );
