@@ -1,13 +1,16 @@
 // What the edge shows from the recorded figures: /v1/stats for the tenant itself, /metrics in Prometheus text
 // for the operator; query timing and cache outcomes; alert transitions once per crossing under concurrency.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Client } from "@upstash/qstash";
 import { Hono } from "hono";
+import { lookAtBroker } from "../../actors/monitor/broker.ts";
 import { keys } from "../../src/domain/keys.ts";
 import { applyConditions, evaluateRules, readAlerts } from "../../src/domain/monitoring/alerts.ts";
 import { collectSnapshot } from "../../src/domain/monitoring/collect.ts";
 import { bucketOf, LATENCY_BOUNDS_MS, percentilesOf } from "../../src/domain/monitoring/histogram.ts";
 import type { EdgeEnv } from "../../src/edge/context.ts";
 import { observeQueries, queryMeterFor } from "../../src/edge/routes/stats.ts";
+import { QSTASH_TOKEN } from "../actors/support.ts";
 import { type ImportStack, makeCsv, startImportStack } from "../imports/support.ts";
 
 let stack: ImportStack;
@@ -114,6 +117,44 @@ describe("reading the figures", () => {
     });
     const later = await collectSnapshot(stack.redis, { tenants: [tenant.id], now: Date.now() + 3_700_000 });
     expect(later.lanes.find((lane) => lane.actor === "ingest")?.oldestAgeSeconds).toBeGreaterThanOrEqual(99);
+  });
+});
+
+describe("the broker's dead-letter queue", () => {
+  test("a message the actor refuses is counted in its lane's DLQ and leaves the pending set", async () => {
+    const publisher = stack.services.publisher;
+    if (!publisher) throw new Error("no publisher");
+    // Not a valid import message: the host refuses it (489) before any handler runs, straight to the DLQ.
+    await publisher.publishRaw("import", JSON.stringify({ tenantId: tenant.id, kind: "chunk" }));
+    const client = new Client({ baseUrl: stack.broker.url, token: QSTASH_TOKEN });
+    const deadline = Date.now() + 10_000;
+    while ((await client.dlq.listMessages()).messages.length === 0) {
+      if (Date.now() > deadline) throw new Error("the message never reached the DLQ");
+      await Bun.sleep(20);
+    }
+    const before = await collectSnapshot(stack.redis, { tenants: [tenant.id] });
+    expect(before.lanes.find((lane) => lane.actor === "import")?.depth).toBe(1);
+    const view = await lookAtBroker(client, stack.redis as never, { namespace: stack.namespace });
+    expect(view.dlq).toEqual({ [`import|${tenant.id}`]: 1 });
+    const after = await collectSnapshot(stack.redis, { tenants: [tenant.id], namespace: stack.namespace });
+    expect(after.lanes.find((lane) => lane.actor === "import")).toMatchObject({ depth: 0, dlq: 1 });
+    expect(after.broker?.dlqTotal).toBe(1);
+    const rules = evaluateRules(
+      { ...after, tenants: after.tenants.map((stats) => ({ ...stats, importsFailed: 1 })) },
+      {
+        depth: 10,
+        oldestAgeSeconds: 60,
+        dlqGrowth: 1,
+        dlqWindowMinutes: 15,
+        importFailures: 1,
+        importWindowMinutes: 60,
+      },
+      0,
+    );
+    expect(rules.filter((rule) => rule.firing).map((rule) => rule.id)).toEqual([
+      "dlq_growth",
+      `import_failures:${tenant.id}`,
+    ]);
   });
 });
 
