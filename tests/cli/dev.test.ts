@@ -4,33 +4,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Redis } from "@upstash/redis";
-import postgres from "postgres";
-import { globalKeys, keys } from "../../src/domain/keys.ts";
-import { RedisLink } from "../../src/local/qstash/store/redis-link.ts";
-import type { DevFile } from "../../src/local/services/dev-file.ts";
-import { type RunningChild, startChild } from "../../src/local/services/supervisor.ts";
+import type { RunningChild } from "../../src/local/services/supervisor.ts";
+import { DATABASE_URL, dropDemoTenants, readDevFile, startDev } from "./dev-support.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const stateDirs: string[] = [];
 /** Each start in a fresh state dir creates a demo tenant: removed afterwards, or the next actors host restores it. */
 const demoTenants = new Set<string>();
 
 afterAll(async () => {
   for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
-  if (demoTenants.size === 0) return;
-  const sql = postgres(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/fairway_test", {
-    max: 1,
-  });
-  await sql`delete from tenants where id in ${sql([...demoTenants])}`;
-  await sql.end();
-  const redis = await RedisLink.open(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", "dev-test-cleanup");
-  for (const id of demoTenants) {
-    await redis.call(["DEL", keys.tenant(id)]);
-    await redis.call(["SREM", globalKeys.tenants, id]);
-  }
-  await redis.close();
+  await dropDemoTenants(demoTenants);
 });
 
 /** Running, as opposed to gone or a zombie nobody reaped. */
@@ -43,30 +27,13 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function startDev(
+async function startDevInNewDir(
   env: Record<string, string> = {},
 ): Promise<{ dev: RunningChild; lines: string[]; stateDir: string }> {
   const stateDir = mkdtempSync(join(tmpdir(), "fairway-dev-"));
   stateDirs.push(stateDir);
   const lines: string[] = [];
-  const dev = await startChild({
-    name: "dev",
-    command: [process.execPath, "src/cli/dev.ts"],
-    cwd: REPO_ROOT,
-    // Port 0: any free port, so the test never collides with a developer's running stack.
-    env: {
-      FAIRWAY_STATE_DIR: stateDir,
-      EDGE_PORT: "0",
-      REDIS_REST_PORT: "0",
-      QSTASH_PORT: "0",
-      ACTORS_PORT: "0",
-      DATABASE_URL: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/fairway_test",
-      ...env,
-    },
-    ready: /^fairway: stack ready (http\S+)/,
-    readyTimeoutMs: 30_000,
-    log: (line) => lines.push(line),
-  });
+  const dev = await startDev(stateDir, { env, log: (line) => lines.push(line) });
   return { dev, lines, stateDir };
 }
 
@@ -86,9 +53,9 @@ describe("npm run dev", () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const taken = (blocker.address() as { port: number }).port;
-    const { dev, lines, stateDir } = await startDev({ EDGE_PORT: String(taken) });
+    const { dev, lines, stateDir } = await startDevInNewDir({ EDGE_PORT: String(taken) });
     try {
-      const info = JSON.parse(readFileSync(join(stateDir, "dev.json"), "utf8")) as DevFile;
+      const info = readDevFile(stateDir);
       if (info.demo) demoTenants.add(info.demo.tenantId);
       expect(lines.join("\n")).toContain(`edge: port ${taken} is taken; using`);
       expect(info.edge.url).not.toContain(`:${taken}`);
@@ -96,9 +63,7 @@ describe("npm run dev", () => {
 
       const health = await fetch(`${info.edge.url}/health`);
       expect(health.status).toBe(200);
-      expect(info.postgres.url).toBe(
-        process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/fairway_test",
-      );
+      expect(info.postgres.url).toBe(DATABASE_URL);
       expect(info.actors?.url).toStartWith("http://127.0.0.1:");
       // The bridge's token from dev.json works with the official client.
       const redis = new Redis({ url: info.redisRest.url, token: info.redisRest.token });
@@ -122,9 +87,9 @@ describe("npm run dev", () => {
   }, 60_000);
 
   test("a child dying on its own stops the whole stack with an error", async () => {
-    const { dev, lines, stateDir } = await startDev();
+    const { dev, lines, stateDir } = await startDevInNewDir();
     try {
-      const info = JSON.parse(readFileSync(join(stateDir, "dev.json"), "utf8")) as DevFile;
+      const info = readDevFile(stateDir);
       if (info.demo) demoTenants.add(info.demo.tenantId);
       const edgePid = info.pids.edge as number;
       const others = Object.entries(info.pids)
