@@ -1,4 +1,5 @@
 // The actors host's settings, read once from the environment so every other module takes plain values.
+import { type Env, readInt } from "./env.ts";
 
 /** QStash's published local-server credentials: the local broker uses them by default too. */
 export const LOCAL_QSTASH = {
@@ -18,11 +19,9 @@ export interface ActorsConfig {
   publicUrl: string | undefined;
 }
 
-type Env = Record<string, string | undefined>;
-
 export function readActorsConfig(env: Env = process.env): ActorsConfig {
   return {
-    port: readInt(env, "PORT", 8082),
+    port: readInt(env, "PORT", 8082, 0),
     host: env.HOST || "127.0.0.1",
     databaseUrl: env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/fairway",
     // PGlite serves one connection at a time, so the dev stack sets 1 for it.
@@ -39,15 +38,6 @@ export function readActorsConfig(env: Env = process.env): ActorsConfig {
     },
     publicUrl: env.ACTORS_PUBLIC_URL ? trimSlash(env.ACTORS_PUBLIC_URL) : undefined,
   };
-}
-
-function readInt(env: Env, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return value;
 }
 
 function trimSlash(url: string): string {

@@ -4,6 +4,7 @@ import type { PointsStream } from "../../src/domain/influencers/registry.ts";
 import { globalKeys } from "../../src/domain/keys.ts";
 import { databaseNameOf } from "../../src/warehouse/database.ts";
 import { databaseUrlFromEnv } from "../../src/warehouse/db.ts";
+import { type Env, readInt } from "../env.ts";
 
 export interface InfluencerConfig {
   /** Base URL of the provider's profile API (Mockstagram locally). */
@@ -41,37 +42,26 @@ export interface SinkConfig {
   claimIdleMs: number;
 }
 
-type Env = Record<string, string | undefined>;
-
 export function readInfluencerConfig(env: Env = process.env): InfluencerConfig {
   return {
     providerUrl: (env.INFLUENCER_PROVIDER_URL || "http://127.0.0.1:8083").replace(/\/+$/, ""),
-    fetchTimeoutMs: int(env, "INFLUENCER_FETCH_TIMEOUT_MS", 2000, 1),
-    fetchAttempts: int(env, "INFLUENCER_FETCH_ATTEMPTS", 3, 1),
+    fetchTimeoutMs: readInt(env, "INFLUENCER_FETCH_TIMEOUT_MS", 2000, 1),
+    fetchAttempts: readInt(env, "INFLUENCER_FETCH_ATTEMPTS", 3, 1),
     stream: {
       key: env.INFLUENCER_STREAM_KEY || globalKeys.influencerPoints(databaseNameOf(databaseUrlFromEnv(env))),
-      maxLength: int(env, "INFLUENCER_STREAM_MAXLEN", 1_000_000, 1000),
+      maxLength: readInt(env, "INFLUENCER_STREAM_MAXLEN", 1_000_000, 1000),
     },
-    tickPrecisionMs: int(env, "INFLUENCER_TICK_PRECISION_MS", 1000, 1),
+    tickPrecisionMs: readInt(env, "INFLUENCER_TICK_PRECISION_MS", 1000, 1),
     sink: {
       enabled: env.INFLUENCER_SINK !== "off",
       group: env.INFLUENCER_SINK_GROUP || "sink",
       consumer: env.INFLUENCER_SINK_CONSUMER || defaultConsumer(env.PORT),
-      batchSize: int(env, "INFLUENCER_SINK_BATCH", 1000, 1),
-      blockMs: int(env, "INFLUENCER_SINK_BLOCK_MS", 1000, 1),
-      lingerMs: int(env, "INFLUENCER_SINK_LINGER_MS", 250, 0),
-      claimIdleMs: int(env, "INFLUENCER_SINK_CLAIM_IDLE_MS", 30_000, 100),
+      batchSize: readInt(env, "INFLUENCER_SINK_BATCH", 1000, 1),
+      blockMs: readInt(env, "INFLUENCER_SINK_BLOCK_MS", 1000, 1),
+      lingerMs: readInt(env, "INFLUENCER_SINK_LINGER_MS", 250, 0),
+      claimIdleMs: readInt(env, "INFLUENCER_SINK_CLAIM_IDLE_MS", 30_000, 100),
     },
   };
-}
-
-function int(env: Env, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min)
-    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return value;
 }
 
 function defaultConsumer(port: string | undefined): string {

@@ -1,4 +1,5 @@
 // The query actor's settings, read once from the environment.
+import { type Env, readInt } from "../env.ts";
 import type { PermitSettings } from "../lanes/permits.ts";
 import { type WarehouseKeys, warehouseKeysFor } from "../lanes/warehouse-semaphore.ts";
 
@@ -26,8 +27,6 @@ export interface QueryActorConfig {
   /** Default `wh:sem` / `{wh:sem}:wait`; tests and benchmarks use their own (WAREHOUSE_SEMAPHORE_KEY). */
   warehouseKeys?: WarehouseKeys;
 }
-
-type Env = Record<string, string | undefined>;
 
 export function readQueryActorConfig(env: Env = process.env): QueryActorConfig {
   const leaseTtlMs = readInt(env, "QUERY_LEASE_TTL_MS", 30_000, 1000);
@@ -70,13 +69,4 @@ export function permitSettings(config: QueryActorConfig, statusTtlSeconds: numbe
     statusTtlSeconds,
     warehouseKeys: config.warehouseKeys,
   };
-}
-
-function readInt(env: Env, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return value;
 }
