@@ -38,6 +38,22 @@ async function hashOf(query: Record<string, unknown>): Promise<string> {
   return (await queryHash(rest, Date.now())).hash;
 }
 
+/** Runs `use` while the stand-in warehouse holds `query`: it answers once `release` is called, or `use` ends. */
+async function whileHeld(
+  query: Record<string, unknown>,
+  use: (held: { hash: string; release: () => void }) => Promise<void>,
+): Promise<void> {
+  const hash = await hashOf(query);
+  let release = () => {};
+  control.holds.set(hash, new Promise<void>((resolve) => (release = resolve)));
+  try {
+    await use({ hash, release: () => release() });
+  } finally {
+    release();
+    control.holds.delete(hash);
+  }
+}
+
 function post(
   query: unknown,
   options: { key?: string; wait?: string; headers?: Record<string, string> } = {},
@@ -102,10 +118,7 @@ describe("cache", () => {
     const query = freshQuery();
     const original = await json(await post(query));
     await h.redis.incr(keys.dataVersion(tenant.id));
-    const hash = await hashOf(query);
-    let release = () => {};
-    control.holds.set(hash, new Promise<void>((resolve) => (release = resolve)));
-    try {
+    await whileHeld(query, async ({ hash, release }) => {
       const response = await post({ ...query, cache: "stale-while-revalidate" });
       const stale = await json(response);
       expect(stale.meta).toMatchObject({ cache: "stale", queryId: original.meta.queryId });
@@ -121,10 +134,7 @@ describe("cache", () => {
       });
       expect(refreshed.meta.queryId).toBe(refresh);
       expect(control.executionsOf(tenant.id, hash)).toBe(2);
-    } finally {
-      release();
-      control.holds.delete(hash);
-    }
+    });
   });
 
   test("stale-while-revalidate with nothing cached computes like default", async () => {
@@ -136,10 +146,7 @@ describe("cache", () => {
 describe("waiting and polling", () => {
   test("202 with Location and Retry-After when not done in time, then GET ?wait= returns it to every poller", async () => {
     const query = freshQuery();
-    const hash = await hashOf(query);
-    let release = () => {};
-    control.holds.set(hash, new Promise<void>((resolve) => (release = resolve)));
-    try {
+    await whileHeld(query, async ({ release }) => {
       const started = performance.now();
       const response = await post(query, { wait: "200ms" });
       expect(performance.now() - started).toBeGreaterThanOrEqual(150);
@@ -161,18 +168,12 @@ describe("waiting and polling", () => {
       }
       // Reading consumed nothing: a later GET without waiting still has it.
       expect((await h.request(`/v1/queries/${accepted.id}?wait=0`, { key: tenant.apiKey })).status).toBe(200);
-    } finally {
-      release();
-      control.holds.delete(hash);
-    }
+    });
   });
 
   test("GET /v1/queries/:id/events streams status, then the result, then ends", async () => {
     const query = freshQuery();
-    const hash = await hashOf(query);
-    let release = () => {};
-    control.holds.set(hash, new Promise<void>((resolve) => (release = resolve)));
-    try {
+    await whileHeld(query, async ({ release }) => {
       const { id } = await json(await post(query, { wait: "0" }));
       const response = await h.request(`/v1/queries/${id}/events`, { key: tenant.apiKey });
       expect(response.status).toBe(200);
@@ -192,28 +193,19 @@ describe("waiting and polling", () => {
       expect(last?.event).toBe("result");
       expect(last?.data.meta).toMatchObject({ cache: "miss", queryId: id });
       expect((await h.request(`/v1/queries/${id}/events`, { key: other.apiKey })).status).toBe(404);
-    } finally {
-      release();
-      control.holds.delete(hash);
-    }
+    });
   });
 
   test("GET with wait=0 answers at once with the status", async () => {
     const query = freshQuery();
-    const hash = await hashOf(query);
-    let release = () => {};
-    control.holds.set(hash, new Promise<void>((resolve) => (release = resolve)));
-    try {
+    await whileHeld(query, async () => {
       const { id } = await json(await post(query, { wait: "0" }));
       const started = performance.now();
       const response = await h.request(`/v1/queries/${id}?wait=0`, { key: tenant.apiKey });
       expect(performance.now() - started).toBeLessThan(500);
       expect(response.status).toBe(202);
       expect((await json(response)).id).toBe(id);
-    } finally {
-      release();
-      control.holds.delete(hash);
-    }
+    });
   });
 
   test("a failed query is a 422 with the actor's message, for the asker and for pollers", async () => {
