@@ -64,6 +64,12 @@ export function makeEvents(n: number, options: EventOptions): IngestEvent[] {
   });
 }
 
+/** What one event adds to an ad's score on a metric's leaderboard: 1 per matching kind, spend in millionths. */
+export function leaderboardAmount(event: IngestEvent, metric: LeaderboardMetric): number {
+  if (metric === "spend") return Math.round(Number(event.cost) * SPEND_SCALE);
+  return event.kind === metric.slice(0, -1) ? 1 : 0;
+}
+
 /** Minute → ad → value, computed from events by brute force (spend in millionths, like the sets). */
 export function bruteForceLeaderboards(
   events: readonly IngestEvent[],
@@ -71,12 +77,7 @@ export function bruteForceLeaderboards(
 ): Map<number, Map<string, number>> {
   const byMinute = new Map<number, Map<string, number>>();
   for (const event of events) {
-    const amount =
-      metric === "spend"
-        ? Math.round(Number(event.cost) * SPEND_SCALE)
-        : event.kind === metric.slice(0, -1)
-          ? 1
-          : 0;
+    const amount = leaderboardAmount(event, metric);
     if (amount === 0) continue;
     const minute = epochMinute(Date.parse(event.ts));
     const ads = byMinute.get(minute) ?? new Map<string, number>();

@@ -5,7 +5,7 @@ import { tenantSyncActor } from "../../../actors/tenant-sync.ts";
 import type { IngestEvent } from "../../../src/domain/events/index.ts";
 import { keys } from "../../../src/domain/keys.ts";
 import { epochMinute, type LeaderboardMetric, SPEND_SCALE } from "../../../src/domain/leaderboard/index.ts";
-import { LEADERBOARD_METRICS, makeEvents } from "../../events/support.ts";
+import { LEADERBOARD_METRICS, leaderboardAmount, makeEvents } from "../../events/support.ts";
 import { type EdgeHarness, json, startHarness, waitFor } from "../support/harness.ts";
 
 let h: EdgeHarness;
@@ -50,12 +50,7 @@ function bruteForce(metric: LeaderboardMetric, fromMinute: number, toMinute: num
   for (const event of only) {
     const minute = epochMinute(Date.parse(event.ts));
     if (minute < fromMinute || minute >= toMinute) continue;
-    const amount =
-      metric === "spend"
-        ? Math.round(Number(event.cost) * SPEND_SCALE)
-        : event.kind === metric.slice(0, -1)
-          ? 1
-          : 0;
+    const amount = leaderboardAmount(event, metric);
     if (amount !== 0) totals.set(event.ad, (totals.get(event.ad) ?? 0) + amount);
   }
   return totals;
