@@ -36,6 +36,16 @@ async function message(tenantId: string, events: IngestEvent[]) {
   return { tenantId, batchId: await batchIdFor(tenantId, events), events };
 }
 
+/** What an attempt that died right after its commit left behind: events, rollups and its outbox row. */
+async function commitOnly(body: Awaited<ReturnType<typeof message>>, attemptId: string) {
+  const since = new Date(oldestLiveMinute(Date.now()) * 60_000);
+  return storeBatch(stack.warehouse.wh.db, new PartitionCache(), body.tenantId, body.events.map(stored), {
+    attemptId,
+    batchId: body.batchId,
+    since,
+  });
+}
+
 async function deliverBatch(body: unknown, retried = 0) {
   const response = await deliver(stack.host, "ingest", {
     body: JSON.stringify(body),
@@ -119,18 +129,7 @@ describe("ingest actor", () => {
     const events = makeEvents(150, { ...recent, seed: 10 });
     const body = await message(tenantId, events);
     // The first attempt commits (events, rollups, outbox row) and dies before touching Redis.
-    const since = new Date(oldestLiveMinute(Date.now()) * 60_000);
-    const crashed = await storeBatch(
-      stack.warehouse.wh.db,
-      new PartitionCache(),
-      tenantId,
-      body.events.map(stored),
-      {
-        attemptId: crypto.randomUUID(),
-        batchId: body.batchId,
-        since,
-      },
-    );
+    const crashed = await commitOnly(body, crypto.randomUUID());
     expect(crashed.inserted).toBe(150);
     expect(await pendingOutbox(stack.warehouse.wh.db, tenantId)).toHaveLength(1);
     expect(await dataVersion(tenantId)).toBe(0);
@@ -146,18 +145,7 @@ describe("ingest actor", () => {
     const events = makeEvents(150, { ...recent, seed: 11 });
     const body = await message(tenantId, events);
     const attemptId = crypto.randomUUID();
-    const since = new Date(oldestLiveMinute(Date.now()) * 60_000);
-    const crashed = await storeBatch(
-      stack.warehouse.wh.db,
-      new PartitionCache(),
-      tenantId,
-      body.events.map(stored),
-      {
-        attemptId,
-        batchId: body.batchId,
-        since,
-      },
-    );
+    const crashed = await commitOnly(body, attemptId);
     await applyLeaderboardTally(stack.redis, tenantId, attemptId, tallyFromTuples(crashed.tally));
 
     const redelivered = await deliverBatch(body, 1);
