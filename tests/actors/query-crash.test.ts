@@ -8,6 +8,7 @@ import { serveActors } from "../../actors/host.ts";
 import { createLogger } from "../../actors/log.ts";
 import { createQueryActor } from "../../actors/query.ts";
 import { keys } from "../../src/domain/keys.ts";
+import { freePort } from "../../src/local/services/ports.ts";
 import { openWarehouse } from "../../src/warehouse/db.ts";
 import {
   cachedResult,
@@ -35,17 +36,10 @@ afterAll(async () => {
   await stack.stop();
 });
 
-function freePort(): number {
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = probe.port as number;
-  probe.stop(true);
-  return port;
-}
-
 test("a SIGKILLed host's query is redelivered and runs once its leases lapse", async () => {
   const t = stack.tenant("crash");
   await seed(stack.warehouse, t, sampleEvents(t, 80));
-  const port = freePort();
+  const port = await freePort();
   const child = Bun.spawn(
     [process.execPath, fileURLToPath(new URL("../../actors/main.ts", import.meta.url))],
     {
