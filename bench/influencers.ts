@@ -22,6 +22,7 @@ import { startMockstagram } from "../src/local/mockstagram/server.ts";
 import { DEV_CREDENTIALS } from "../src/local/qstash/config.ts";
 import { BrokerStore } from "../src/local/qstash/store/broker-store.ts";
 import { RedisLink } from "../src/local/qstash/store/redis-link.ts";
+import { REPO_ROOT } from "../src/local/services/dev-stack.ts";
 import { freePort } from "../src/local/services/ports.ts";
 import { type RunningChild, startChild } from "../src/local/services/supervisor.ts";
 import { createPublisher } from "../src/publisher/index.ts";
@@ -32,7 +33,6 @@ import { option } from "./support/output.ts";
 import { cpuMillis } from "./support/processes.ts";
 import { percentile } from "./support/stats.ts";
 
-const REPO_ROOT = new URL("..", import.meta.url).pathname;
 /** Fresh processes (JIT, connection pools) and the first ticks of every loop settle before measuring. */
 const WARM_UP_MS = 10_000;
 

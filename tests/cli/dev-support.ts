@@ -3,14 +3,13 @@
 // creates a demo tenant; the shared Postgres and Redis outlive the test, so the tests remove those tenants.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { globalKeys, keys } from "../../src/domain/keys.ts";
 import { RedisLink } from "../../src/local/qstash/store/redis-link.ts";
 import type { DevFile } from "../../src/local/services/dev-file.ts";
 import { type RunningChild, startChild } from "../../src/local/services/supervisor.ts";
+import { REPO_ROOT } from "../edge/support/stack.ts";
 
-export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/fairway_test";
 
 /** Starts `npm run dev` with its state in `stateDir`; resolves once it says the stack is ready. */
