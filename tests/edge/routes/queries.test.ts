@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { tenantSyncActor } from "../../../actors/tenant-sync.ts";
 import { keys } from "../../../src/domain/keys.ts";
 import { queryHash } from "../../../src/domain/query/index.ts";
+import { waitUntil } from "../../support/wait.ts";
 import { type EdgeHarness, json, startHarness, waitFor } from "../support/harness.ts";
 import { type StandInControl, standInQueryActor } from "../support/stand-in-query-actor.ts";
 
@@ -175,6 +176,11 @@ describe("waiting and polling", () => {
     const query = freshQuery();
     await whileHeld(query, async ({ release }) => {
       const { id } = await json(await post(query, { wait: "0" }));
+      // The actor marks the query running only once it picks the job up; until then `queued` is the truth.
+      await waitUntil(
+        "the held query to be running",
+        async () => (await h.redis.hget(keys.query(tenant.id, id), "status")) === "running",
+      );
       const response = await h.request(`/v1/queries/${id}/events`, { key: tenant.apiKey });
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toContain("text/event-stream");
