@@ -2,7 +2,7 @@
 import type { Delay, PublishOptions } from "../src/publisher/index.ts";
 
 /** Publish settings for a `later` re-dispatch (the delivery's own flow-control key is not visible to the actor). */
-export type LaterOptions = Pick<PublishOptions, "flowControl" | "retries" | "timeout">;
+export type LaterOptions = Pick<PublishOptions, "flowControl" | "retries" | "timeout" | "failureCallback">;
 
 export type Outcome =
   | { kind: "ok"; body?: unknown }

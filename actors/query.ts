@@ -8,7 +8,12 @@
 //   → release both permits, waking whoever may run next
 import type { Redis } from "@upstash/redis";
 import type { CompiledQuery } from "../src/domain/query/index.ts";
-import { QUERY_STATUS_TTL_SECONDS, type QueryJobMessage, queryJobMessage } from "../src/domain/query-jobs.ts";
+import {
+  QUERY_FAILED_ACTOR,
+  QUERY_STATUS_TTL_SECONDS,
+  type QueryJobMessage,
+  queryJobMessage,
+} from "../src/domain/query-jobs.ts";
 import { type ActorContext, defineActor } from "./define.ts";
 import { PermitGate, type Permits, type Wake } from "./lanes/permits.ts";
 import { errorFields } from "./log.ts";
@@ -23,9 +28,16 @@ import {
 import { markQueued, markRunning, recordOutcome } from "./query/outcome-record.ts";
 import { classifyWarehouseError, runCompiled } from "./query/run-sql.ts";
 
-/** The same lane as the edge's publish: flow-control key = tenant id, parallelism = its concurrency limit. */
+/**
+ * The same lane and failure callback as the edge's publish: flow-control key = tenant id, parallelism = its
+ * concurrency limit.
+ */
 function laterOptions(tenantId: string, tenantLimit: number): LaterOptions {
-  return { flowControl: { key: tenantId, parallelism: tenantLimit }, retries: 3 };
+  return {
+    flowControl: { key: tenantId, parallelism: tenantLimit },
+    retries: 3,
+    failureCallback: QUERY_FAILED_ACTOR,
+  };
 }
 
 function wholeSeconds(ms: number): number {
@@ -188,7 +200,11 @@ async function publishWakes(ctx: ActorContext, wakes: Wake[], releaseId: string)
       ctx.publisher
         // No flow-control key: the woken query must not queue behind its tenant's backlog at the broker;
         // its tenant semaphore still bounds how many run.
-        .publishRaw("query", wake.body, { deduplicationId: `wake-${wake.queryId}-${releaseId}`, retries: 3 })
+        .publishRaw("query", wake.body, {
+          deduplicationId: `wake-${wake.queryId}-${releaseId}`,
+          retries: 3,
+          failureCallback: QUERY_FAILED_ACTOR,
+        })
         .then(
           () => ctx.log.info("wake", { queryId: wake.queryId, tenantId: wake.tenantId }),
           (error) => ctx.log.warn("wake failed", { queryId: wake.queryId, ...errorFields(error) }),

@@ -9,6 +9,7 @@ import { readMonitorConfig } from "./monitor/config.ts";
 import { createMonitorActor } from "./monitor.ts";
 import { pingActor } from "./ping.ts";
 import { queryActor } from "./query.ts";
+import { queryFailedActor } from "./query-failed.ts";
 import { tenantSyncActor } from "./tenant-sync.ts";
 
 export const actors: readonly AnyActor[] = [
@@ -16,6 +17,7 @@ export const actors: readonly AnyActor[] = [
   tenantSyncActor,
   ingestActor,
   queryActor,
+  queryFailedActor,
   createCollectorActor(readInfluencerConfig()),
   influencerMetricsActor,
   importActor,

@@ -2,6 +2,7 @@
 // validates every delivery against the same schema. A new actor adds one line here.
 import { z } from "zod";
 import { ingestMessage } from "./events/message.ts";
+import { failureCallbackMessage } from "./failure-callback.ts";
 import { importMessage } from "./imports/messages.ts";
 import { collectorTickMessage, influencerMetricsMessage } from "./influencers/messages.ts";
 import { monitorMessage } from "./monitoring/messages.ts";
@@ -29,6 +30,8 @@ export const actorMessages = {
   ingest: ingestMessage,
   /** One semantic query to run for one tenant (src/domain/query-jobs.ts). */
   query: queryJobMessage,
+  /** QStash's failure callback for a `query` message that landed in the DLQ (src/domain/failure-callback.ts). */
+  "query-failed": failureCallbackMessage,
   "tenant-sync": tenantSyncMessage,
   /** One tick of one influencer's collection loop (src/domain/influencers/messages.ts). */
   collector: collectorTickMessage,

@@ -6,7 +6,8 @@
 //   edge   SET   inflight(t, hash) = queryId NX EX   single-flight: the winner alone publishes
 //   edge   HSET  query(t, queryId)  status=queued, hash, dataVersion, createdAt (+ EXPIRE QUERY_STATUS_TTL_SECONDS)
 //   edge   publish QueryJobMessage to the `query` actor (flow-control key = tenant id, parallelism =
-//          concurrencyLimit; deduplication id = queryId)
+//          concurrencyLimit; deduplication id = queryId; failure callback = the `query-failed` actor, which
+//          the actor's own re-dispatches keep)
 //   actor  HSET  query(t, queryId)  status=running, startedAt
 //   actor  SET   cache(t, hash) = CachedResult JSON  EX cacheExpirySeconds(message)      (done only)
 //   actor  HSET  query(t, queryId)  status=done|error, finishedAt, rowCount | error
@@ -18,9 +19,15 @@
 // `position` in the edge's 202 answers: when `{t}:lane` is a sorted set of waiting query ids (score =
 // arrival), the edge reports ZRANK + 1; otherwise it leaves position out.
 //
+// A message that lands in the DLQ (retries or `later` re-dispatches spent) never reaches the writes above;
+// `query-failed` makes them instead, as an `error` outcome, unless the query is already done or error.
+//
 // The actor runs every queryId it receives, even when a cache entry exists (`no-cache` relies on it); it may
 // skip only a redelivery of a queryId whose status is already done or error.
 import { z } from "zod";
+
+/** The actor QStash calls back when a `query` message lands in the dead-letter queue. */
+export const QUERY_FAILED_ACTOR = "query-failed";
 
 /** How long `{t}:query:<id>` lives: the window in which `GET /v1/queries/:id` can find a query. */
 export const QUERY_STATUS_TTL_SECONDS = 3600;

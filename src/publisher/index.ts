@@ -24,6 +24,8 @@ export interface PublishOptions {
   timeout?: Delay;
   /** Delivered to the actor as ordinary headers (QStash forwards them). */
   headers?: Record<string, string>;
+  /** The actor QStash tells, with the message and its last answer, once the message lands in the DLQ. */
+  failureCallback?: ActorName;
 }
 
 export interface PublishResult {
@@ -90,6 +92,7 @@ export async function publishRawToActor(
     flowControl: options.flowControl && toFlowControl(options.flowControl),
     retries: options.retries,
     timeout: options.timeout,
+    failureCallback: options.failureCallback && actorUrl(target.actorsUrl, options.failureCallback),
   });
   return { messageId: response.messageId, deduplicated: response.deduplicated === true };
 }

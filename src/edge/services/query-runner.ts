@@ -1,7 +1,7 @@
 // Starting a query's computation: join the flight for its (hash, data version) or start one and publish the
 // job to the query actor, in the tenant's lane at the broker.
 import { keys } from "../../domain/keys.ts";
-import type { QueryJobMessage } from "../../domain/query-jobs.ts";
+import { QUERY_FAILED_ACTOR, type QueryJobMessage } from "../../domain/query-jobs.ts";
 import type { Tenant } from "../../domain/tenants.ts";
 import type { EdgeServices, QuerySettings } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -69,6 +69,8 @@ export async function computeQuery(
       body: message,
       flowControl: { key: tenant.id, parallelism: tenant.concurrencyLimit },
       deduplicationId: flight.queryId,
+      // A message that dies (retries or re-dispatches spent) is recorded as failed there, freeing the flight.
+      failureCallback: QUERY_FAILED_ACTOR,
     });
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
