@@ -32,7 +32,7 @@ export function createApp(services: EdgeServices, options: AppOptions = {}): Hon
   app.onError(renderError);
   app.notFound(renderNotFound);
   registerHealth(app, services, options.healthTimeoutMs ?? 2000);
-  registerDocs(app);
+  registerDocs(app, services);
   registerAdminTenants(app, services);
   registerMeta(app, services);
   registerEvents(app, services);

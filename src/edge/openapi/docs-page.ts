@@ -7,13 +7,13 @@ interface Operation {
   tags: string[];
   security?: Record<string, unknown>[];
   parameters?: { name: string; in: string; description: string; required?: boolean }[];
-  requestBody?: { content: Record<string, { schema: { $ref: string } }> };
+  requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
   responses: Record<
     string,
     {
       description: string;
       headers?: Record<string, unknown>;
-      content?: Record<string, { schema: { $ref: string } }>;
+      content?: Record<string, { schema: { $ref?: string } }>;
     }
   >;
 }
@@ -61,7 +61,9 @@ function renderOperation(method: string, path: string, op: Operation): string {
         .join("")}</table>`
     : "";
   const body = op.requestBody
-    ? `<p>Body: ${schemaLink(Object.values(op.requestBody.content)[0]?.schema.$ref)}</p>`
+    ? `<p>Body: ${Object.entries(op.requestBody.content)
+        .map(([type, { schema }]) => `<code>${escapeHtml(type)}</code> ${schemaLink(schema.$ref)}`.trim())
+        .join(", ")}</p>`
     : "";
   const responses = Object.entries(op.responses)
     .map(([status, response]) => {

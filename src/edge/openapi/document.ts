@@ -17,12 +17,19 @@ export interface OperationDoc {
     name: string;
     in: "query" | "path" | "header";
     description: string;
-    schema: object;
+    /** JSON Schema, or the zod schema the route checks the parameter with. */
+    schema: object | z.ZodType;
     required?: boolean;
   }[];
-  /** A component name from `COMPONENTS`. */
-  requestBody?: string;
+  /** A component name (sent as JSON), or media type → component name (`null`: an opaque body, e.g. CSV). */
+  requestBody?: string | Record<string, string | null>;
   responses: Record<number, { description: string; schema?: string; headers?: string[]; mediaType?: string }>;
+}
+
+/** One area's operations and the named schemas they refer to, kept next to that area's routes. */
+export interface DocArea {
+  operations: readonly OperationDoc[];
+  components?: Record<string, z.ZodType>;
 }
 
 /** Named schemas; operations refer to them by name. */
@@ -43,7 +50,8 @@ const COMPONENTS: Record<string, z.ZodType> = {
 
 const HEADERS: Record<string, { description: string; schema: object }> = {
   "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer" } },
-  Location: { description: "Where to poll the query", schema: { type: "string" } },
+  Location: { description: "Where to poll the query or import", schema: { type: "string" } },
+  Link: { description: 'The next page, `rel="next"`', schema: { type: "string" } },
   "RateLimit-Limit": { description: "Requests allowed per window", schema: { type: "integer" } },
   "RateLimit-Remaining": { description: "Requests left in this window", schema: { type: "integer" } },
   "RateLimit-Reset": { description: "Seconds until the window resets", schema: { type: "integer" } },
@@ -53,8 +61,8 @@ const HEADERS: Record<string, { description: string; schema: object }> = {
   },
 };
 
-const RATE_LIMIT_HEADERS = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
-const TENANT_ERRORS = {
+export const RATE_LIMIT_HEADERS = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
+export const TENANT_ERRORS = {
   401: { description: "Missing or invalid API key", schema: "Error" },
   403: { description: "The tenant is disabled", schema: "Error" },
   429: {
@@ -64,7 +72,7 @@ const TENANT_ERRORS = {
   },
   503: { description: "Redis or QStash did not answer; try again", schema: "Error" },
 };
-const OPERATOR_ERRORS = {
+export const OPERATOR_ERRORS = {
   401: { description: "Missing or wrong operator token", schema: "Error" },
   503: { description: "No operator token configured, or QStash not configured", schema: "Error" },
 };
@@ -233,23 +241,51 @@ export const OPERATIONS: OperationDoc[] = [
   },
 ];
 
-/** Builds the document; `extra` lets other route modules describe theirs. */
-export function openApiDocument(extra: readonly OperationDoc[] = []) {
-  const operations = [...OPERATIONS, ...extra];
+/** Builds the document; `areas` are the other route modules' descriptions. */
+export function openApiDocument(areas: readonly DocArea[] = []) {
+  const components: Record<string, z.ZodType> = { ...COMPONENTS };
+  for (const area of areas) {
+    for (const [name, schema] of Object.entries(area.components ?? {})) {
+      if (name in components && components[name] !== schema)
+        throw new Error(`OpenAPI component ${name} twice`);
+      components[name] = schema;
+    }
+  }
+  const ref = (name: string): { $ref: string } => {
+    if (!(name in components)) throw new Error(`no OpenAPI component ${name}`);
+    return { $ref: `#/components/schemas/${name}` };
+  };
+  const content = (body: Record<string, string | null>) =>
+    Object.fromEntries(
+      Object.entries(body).map(([type, name]) => [
+        type,
+        { schema: name === null ? { type: "string" } : ref(name) },
+      ]),
+    );
+  const operations = [...OPERATIONS, ...areas.flatMap((area) => area.operations)];
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
     paths[op.path] ??= {};
-    (paths[op.path] as Record<string, unknown>)[op.method] = {
+    const operation = paths[op.path] as Record<string, unknown>;
+    if (op.method in operation) throw new Error(`OpenAPI operation ${op.method} ${op.path} twice`);
+    operation[op.method] = {
       summary: op.summary,
       ...(op.description ? { description: op.description } : {}),
       tags: op.tags,
       ...(op.security
         ? { security: [{ [op.security === "tenant" ? "tenantKey" : "operatorToken"]: [] }] }
         : {}),
-      ...(op.parameters ? { parameters: op.parameters } : {}),
+      ...(op.parameters
+        ? { parameters: op.parameters.map((p) => ({ ...p, schema: parameterSchema(p.schema) })) }
+        : {}),
       ...(op.requestBody
         ? {
-            requestBody: { required: true, content: { "application/json": { schema: ref(op.requestBody) } } },
+            requestBody: {
+              required: true,
+              content: content(
+                typeof op.requestBody === "string" ? { "application/json": op.requestBody } : op.requestBody,
+              ),
+            },
           }
         : {}),
       responses: Object.fromEntries(
@@ -258,7 +294,7 @@ export function openApiDocument(extra: readonly OperationDoc[] = []) {
           {
             description: response.description,
             ...(response.headers
-              ? { headers: Object.fromEntries(response.headers.map((name) => [name, HEADERS[name]])) }
+              ? { headers: Object.fromEntries(response.headers.map((name) => [name, header(name)])) }
               : {}),
             ...(response.schema
               ? { content: { [response.mediaType ?? "application/json"]: { schema: ref(response.schema) } } }
@@ -281,7 +317,7 @@ export function openApiDocument(extra: readonly OperationDoc[] = []) {
     },
     paths,
     components: {
-      schemas: componentSchemas(),
+      schemas: componentSchemas(components),
       securitySchemes: {
         tenantKey: {
           type: "http",
@@ -296,14 +332,22 @@ export function openApiDocument(extra: readonly OperationDoc[] = []) {
 
 export type OpenApiDocument = ReturnType<typeof openApiDocument>;
 
-function ref(name: string): { $ref: string } {
-  if (!(name in COMPONENTS)) throw new Error(`no OpenAPI component ${name}`);
-  return { $ref: `#/components/schemas/${name}` };
+function header(name: string): { description: string; schema: object } {
+  const found = HEADERS[name];
+  if (!found) throw new Error(`no OpenAPI header ${name}`);
+  return found;
 }
 
-function componentSchemas(): Record<string, object> {
+/** A parameter's JSON Schema; a zod schema is exported as the route's validator sees its input. */
+function parameterSchema(schema: object | z.ZodType): object {
+  if (!(schema instanceof z.ZodType)) return schema;
+  const { $schema: _schema, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  return rest;
+}
+
+function componentSchemas(components: Record<string, z.ZodType>): Record<string, object> {
   const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(COMPONENTS)) registry.add(schema, { id });
+  for (const [id, schema] of Object.entries(components)) registry.add(schema, { id });
   const { schemas: generated } = z.toJSONSchema(registry, {
     uri: (id) => `#/components/schemas/${id}`,
     io: "input",

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis/cloudflare";
+import { EVENT_FIELDS, validateEvent } from "../../../src/domain/events/index.ts";
 import { DIMENSIONS, MEASURES } from "../../../src/domain/query/index.ts";
 import { querySchema } from "../../../src/domain/query/schema.ts";
 import { createApp } from "../../../src/edge/app.ts";
@@ -25,7 +26,115 @@ function refsIn(value: unknown, found: string[] = []): string[] {
   return found;
 }
 
+/** Every route the app answers, as `METHOD /path/{param}`; middleware (ALL) and the docs themselves left out. */
+function registeredOperations(): Set<string> {
+  const operations = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL" || route.path === "/openapi.json" || route.path === "/docs") continue;
+    operations.add(`${route.method} ${route.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}")}`);
+  }
+  return operations;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the document is walked generically
+function documentedOperations(doc: any): Set<string> {
+  const operations = new Set<string>();
+  for (const [path, methods] of Object.entries(doc.paths)) {
+    for (const method of Object.keys(methods as object)) operations.add(`${method.toUpperCase()} ${path}`);
+  }
+  return operations;
+}
+
 describe("GET /openapi.json", () => {
+  test("documents every route the app registers, and nothing it does not", async () => {
+    const doc = await document();
+    const registered = registeredOperations();
+    const documented = documentedOperations(doc);
+    expect([...registered].filter((op) => op.includes(" /v1/")).length).toBeGreaterThanOrEqual(17);
+    expect([...registered].filter((op) => !documented.has(op))).toEqual([]);
+    expect([...documented].filter((op) => !registered.has(op))).toEqual([]);
+  });
+
+  test("every operation is well formed: auth, path parameters, the error shape on every 4xx", async () => {
+    const doc = await document();
+    const schemes = Object.keys(doc.components.securitySchemes);
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      // biome-ignore lint/suspicious/noExplicitAny: the document is walked generically
+      for (const [method, op] of Object.entries(methods as Record<string, any>)) {
+        const where = `${method} ${path}`;
+        expect({ where, summary: typeof op.summary }).toEqual({ where, summary: "string" });
+        if (path.startsWith("/v1/") || path.startsWith("/admin/") || path === "/metrics") {
+          expect({ where, security: op.security?.length }).toEqual({ where, security: 1 });
+        }
+        for (const requirement of op.security ?? [])
+          expect(schemes).toEqual(expect.arrayContaining(Object.keys(requirement)));
+        const declared = (op.parameters ?? []).filter((p: { in: string }) => p.in === "path");
+        expect({ where, params: declared.map((p: { name: string }) => p.name).sort() }).toEqual({
+          where,
+          params: [...pathParams].sort(),
+        });
+        for (const p of declared) expect({ where, required: p.required }).toEqual({ where, required: true });
+        for (const p of op.parameters ?? []) expect(typeof p.schema).toBe("object");
+        for (const [status, response] of Object.entries(
+          op.responses as Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>,
+        )) {
+          if (Number(status) < 400) continue;
+          expect({ where, status, schema: response.content?.["application/json"]?.schema.$ref }).toEqual({
+            where,
+            status,
+            schema:
+              status === "503" && path === "/health"
+                ? "#/components/schemas/Health"
+                : "#/components/schemas/Error",
+          });
+        }
+      }
+    }
+    expect(doc.paths["/metrics"].get.security).toEqual([{ operatorToken: [] }]);
+    expect(doc.paths["/v1/events"].post.security).toEqual([{ tenantKey: [] }]);
+  });
+
+  test("the event schema is the ingest schema's fields, strict; a valid event passes the route's validator", async () => {
+    const doc = await document();
+    const event = doc.components.schemas.Event;
+    expect(Object.keys(event.properties).sort()).toEqual([...EVENT_FIELDS].sort());
+    expect(event.additionalProperties).toBe(false);
+    expect(event.properties.kind.enum).toEqual(["impression", "view", "click", "conversion"]);
+    expect(event.required.sort()).toEqual(EVENT_FIELDS.filter((f) => f !== "cost" && f !== "revenue").sort());
+    const sample = {
+      id: 17,
+      ts: new Date().toISOString(),
+      kind: "click",
+      channel: "search",
+      campaign: "spring",
+      ad: "ad-1",
+      country: "us",
+      city: "Austin",
+      cost: 0.25,
+    };
+    expect(validateEvent(sample, { now: Date.now() }).ok).toBe(true);
+    expect(Object.keys(doc.paths["/v1/events"].post.requestBody.content)).toEqual([
+      "application/json",
+      "application/x-ndjson",
+    ]);
+  });
+
+  test("the influencer body is the route's own schema, with this deployment's bounds", async () => {
+    const custom = createApp({
+      redis: new Redis({ url: "http://127.0.0.1:1", token: "unused", retry: false }),
+      influencers: { minIntervalSeconds: 1, maxIdsPerRequest: 7 },
+    });
+    const doc: Awaited<ReturnType<typeof document>> = await (await custom.request("/openapi.json")).json();
+    const body = doc.components.schemas.TrackInfluencers;
+    expect(body.properties.intervalSeconds).toMatchObject({ type: "integer", minimum: 1, maximum: 86_400 });
+    expect(body.properties.ids).toMatchObject({ minItems: 1, maxItems: 7 });
+    expect(body.additionalProperties).toBe(false);
+    expect((await document()).components.schemas.TrackInfluencers.properties.intervalSeconds.minimum).toBe(
+      60,
+    );
+  });
+
   test("an OpenAPI 3.1 document describing the query API and the admin endpoints", async () => {
     const doc = await document();
     expect(doc.openapi).toBe("3.1.0");
@@ -42,13 +151,21 @@ describe("GET /openapi.json", () => {
     expect(doc.paths["/v1/queries"].post.security).toEqual([{ tenantKey: [] }]);
   });
 
-  test("every $ref points at a component that exists", async () => {
+  test("every $ref resolves inside the document", async () => {
     const doc = await document();
     const refs = refsIn(doc);
-    expect(refs.length).toBeGreaterThan(10);
+    expect(refs.length).toBeGreaterThan(40);
     for (const ref of refs) {
-      const name = ref.replace("#/components/schemas/", "");
-      expect(doc.components.schemas).toHaveProperty(name);
+      expect(ref.startsWith("#/")).toBe(true);
+      let target: unknown = doc;
+      for (const segment of ref.slice(2).split("/")) {
+        const key = segment.replaceAll("~1", "/").replaceAll("~0", "~");
+        target = target && typeof target === "object" ? (target as Record<string, unknown>)[key] : undefined;
+      }
+      expect({ ref, resolves: typeof target === "object" && target !== null }).toEqual({
+        ref,
+        resolves: true,
+      });
     }
   });
 
