@@ -1,6 +1,7 @@
 // The monitor's settings, read once from the environment.
 import { DEFAULT_THRESHOLDS, type Thresholds } from "../../src/domain/monitoring/alerts.ts";
 import { LOCAL_QSTASH } from "../config.ts";
+import { type Env, readInt } from "../env.ts";
 
 export interface MonitorConfig {
   qstash: { url: string; token: string };
@@ -18,8 +19,6 @@ export interface MonitorConfig {
   namespace: string;
 }
 
-type Env = Record<string, string | undefined>;
-
 /**
  * FAIRWAY_MONITOR_CRON (e.g. "* * * * *"; unset or "off": no schedule; six fields for seconds on the local
  * broker), FAIRWAY_ALERT_WEBHOOK, FAIRWAY_ALERT_WEBHOOK_RETRIES (5), FAIRWAY_ALERT_DEPTH (1000),
@@ -35,19 +34,19 @@ export function readMonitorConfig(env: Env = process.env): MonitorConfig {
     },
     cron: !cron || cron === "off" ? null : cron,
     webhook: env.FAIRWAY_ALERT_WEBHOOK?.trim() || null,
-    webhookRetries: readNumber(env, "FAIRWAY_ALERT_WEBHOOK_RETRIES", 5),
+    webhookRetries: readInt(env, "FAIRWAY_ALERT_WEBHOOK_RETRIES", 5, 0),
     thresholds: {
-      depth: readNumber(env, "FAIRWAY_ALERT_DEPTH", DEFAULT_THRESHOLDS.depth, 1),
-      oldestAgeSeconds: readNumber(env, "FAIRWAY_ALERT_AGE_SECONDS", DEFAULT_THRESHOLDS.oldestAgeSeconds, 1),
-      dlqGrowth: readNumber(env, "FAIRWAY_ALERT_DLQ_GROWTH", DEFAULT_THRESHOLDS.dlqGrowth, 1),
-      dlqWindowMinutes: readNumber(
+      depth: readInt(env, "FAIRWAY_ALERT_DEPTH", DEFAULT_THRESHOLDS.depth, 1),
+      oldestAgeSeconds: readInt(env, "FAIRWAY_ALERT_AGE_SECONDS", DEFAULT_THRESHOLDS.oldestAgeSeconds, 1),
+      dlqGrowth: readInt(env, "FAIRWAY_ALERT_DLQ_GROWTH", DEFAULT_THRESHOLDS.dlqGrowth, 1),
+      dlqWindowMinutes: readInt(
         env,
         "FAIRWAY_ALERT_DLQ_WINDOW_MINUTES",
         DEFAULT_THRESHOLDS.dlqWindowMinutes,
         1,
       ),
-      importFailures: readNumber(env, "FAIRWAY_ALERT_IMPORT_FAILURES", DEFAULT_THRESHOLDS.importFailures, 1),
-      importWindowMinutes: readNumber(
+      importFailures: readInt(env, "FAIRWAY_ALERT_IMPORT_FAILURES", DEFAULT_THRESHOLDS.importFailures, 1),
+      importWindowMinutes: readInt(
         env,
         "FAIRWAY_ALERT_IMPORT_WINDOW_MINUTES",
         DEFAULT_THRESHOLDS.importWindowMinutes,
@@ -56,13 +55,4 @@ export function readMonitorConfig(env: Env = process.env): MonitorConfig {
     },
     namespace: env.FAIRWAY_MONITOR_NAMESPACE?.trim() || "",
   };
-}
-
-function readNumber(env: Env, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min)
-    throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
-  return value;
 }
