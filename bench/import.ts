@@ -9,7 +9,6 @@
 //      of the \copy rate.
 //   npm run bench -- import [--rows 1000000] [--small 100000]
 // Env: REDIS_URL (redis://127.0.0.1:6379), DATABASE_URL (a server; a throwaway database is created on it).
-import { spawn } from "node:child_process";
 import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,11 +16,13 @@ import { Redis } from "@upstash/redis";
 import { tenantTag } from "../src/domain/keys.ts";
 import { BrokerStore } from "../src/local/qstash/store/broker-store.ts";
 import { RedisLink } from "../src/local/qstash/store/redis-link.ts";
-import { REPO_ROOT } from "../src/local/services/dev-stack.ts";
-import { type RunningChild, startChild } from "../src/local/services/supervisor.ts";
+import type { RunningChild } from "../src/local/services/supervisor.ts";
 import { dropDatabase, withDatabaseName } from "../src/warehouse/database.ts";
 import { openWarehouse, type Warehouse } from "../src/warehouse/db.ts";
 import { migrate } from "../src/warehouse/migrate.ts";
+import { count, describeDatabase, option, percent } from "./support/output.ts";
+import { cpuMillis, startBenchChild } from "./support/processes.ts";
+import { psqlCopyAdEvents } from "./support/psql-copy.ts";
 
 const RUN_ID = crypto.randomUUID().slice(0, 8);
 const BRIDGE_TOKEN = `bench-import-${RUN_ID}`;
@@ -64,16 +65,16 @@ export async function run(args: string[]): Promise<void> {
   try {
     await migrate(databaseUrl);
     wh = openWarehouse(databaseUrl, { max: 2, applicationName: "bench" });
-    const bridge = await child(children, "redis-rest", "src/local/redis-rest/main.ts", {
+    const bridge = await startBenchChild(children, "redis-rest", "src/local/redis-rest/main.ts", {
       REDIS_URL: redisUrl,
       TOKEN: BRIDGE_TOKEN,
     });
     redis = new Redis({ url: bridge, token: BRIDGE_TOKEN, enableTelemetry: false });
-    const qstash = await child(children, "qstash", "src/local/qstash/main.ts", {
+    const qstash = await startBenchChild(children, "qstash", "src/local/qstash/main.ts", {
       REDIS_URL: redisUrl,
       QSTASH_KEY_PREFIX: BROKER_PREFIX,
     });
-    const actors = await child(children, "actors", "actors/main.ts", {
+    const actors = await startBenchChild(children, "actors", "actors/main.ts", {
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_MAX: "8",
       UPSTASH_REDIS_REST_URL: bridge,
@@ -82,7 +83,7 @@ export async function run(args: string[]): Promise<void> {
       INFLUENCER_SINK: "off",
       FAIRWAY_MONITOR_NAMESPACE: `bench-${RUN_ID}`,
     });
-    const edgeUrl = await child(children, "edge", "src/edge/bun.ts", {
+    const edgeUrl = await startBenchChild(children, "edge", "src/edge/bun.ts", {
       UPSTASH_REDIS_REST_URL: bridge,
       UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN,
       ACTORS_URL: actors,
@@ -98,8 +99,8 @@ export async function run(args: string[]): Promise<void> {
     const big = writeCsv(bigRows, 2);
     files.push(small.path, big.path);
     console.log(
-      `import benchmark: ${fmt(smallRows)}-row file (${mib(small.bytes)}) and ${fmt(bigRows)}-row file ` +
-        `(${mib(big.bytes)}), 1% bad rows, time-ordered over 90 days; Postgres ${describe(databaseUrl)}, ` +
+      `import benchmark: ${count(smallRows)}-row file (${mib(small.bytes)}) and ${count(bigRows)}-row file ` +
+        `(${mib(big.bytes)}), 1% bad rows, time-ordered over 90 days; Postgres ${describeDatabase(databaseUrl)}, ` +
         `Redis ${redisUrl}, ${navigator.hardwareConcurrency} cores`,
     );
     const idleRss = rssMiB(edgePid);
@@ -111,8 +112,8 @@ export async function run(args: string[]): Promise<void> {
       const result = await importFile(edgeUrl, tenant, file, edgePid, () => cpuSeconds(pids, databaseName));
       runs.push(result);
       console.log(
-        `  ${fmt(result.rows)} rows (${mib(result.bytes)}): ${result.status} in ${result.seconds.toFixed(1)} s ` +
-          `(upload read and queued in ${result.uploadSeconds.toFixed(1)} s) = ${fmt(result.rows / result.seconds)} ` +
+        `  ${count(result.rows)} rows (${mib(result.bytes)}): ${result.status} in ${result.seconds.toFixed(1)} s ` +
+          `(upload read and queued in ${result.uploadSeconds.toFixed(1)} s) = ${count(result.rows / result.seconds)} ` +
           `rows/s; edge peak RSS ${result.peakRssMiB.toFixed(0)} MiB (idle ${idleRss.toFixed(0)} MiB)`,
       );
     }
@@ -126,11 +127,11 @@ export async function run(args: string[]): Promise<void> {
     const whole = (runs[1] as ImportRun).rows / (runs[1] as ImportRun).seconds;
     const ratio = whole / copy.perSecond;
     console.log(
-      `  \\copy of the same ${fmt(bigRows)} rows into ad_events alone, best of two: ${fmt(copy.perSecond)} rows/s ` +
+      `  \\copy of the same ${count(bigRows)} rows into ad_events alone, best of two: ${count(copy.perSecond)} rows/s ` +
         `(${copies.map((c) => `${c.seconds.toFixed(1)} s`).join(", ")})`,
     );
     console.log(
-      `  whole path / \\copy = ${(ratio * 100).toFixed(1)}% — target ≥ 25%: ${ratio >= 0.25 ? "met" : "NOT met"}`,
+      `  whole path / \\copy = ${percent(ratio)} — target ≥ 25%: ${ratio >= 0.25 ? "met" : "NOT met"}`,
     );
     const [smallRun, bigRun] = runs as [ImportRun, ImportRun];
     const growth = bigRun.peakRssMiB / smallRun.peakRssMiB;
@@ -148,7 +149,7 @@ export async function run(args: string[]): Promise<void> {
     const cpu = Object.entries(bigRun.cpu).sort((a, b) => b[1] - a[1]);
     const total = cpu.reduce((sum, [, seconds]) => sum + seconds, 0);
     console.log(
-      `  CPU seconds during the ${fmt(bigRows)}-row import (${bigRun.seconds.toFixed(0)} s on ` +
+      `  CPU seconds during the ${count(bigRows)}-row import (${bigRun.seconds.toFixed(0)} s on ` +
         `${navigator.hardwareConcurrency} cores): ` +
         cpu
           .map(
@@ -302,39 +303,8 @@ async function copyBaseline(
   writeFileSync(file, `${out.join("\n")}\n`);
   out.length = 0;
   try {
-    const url = new URL(databaseUrl);
     const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const psql = spawn(
-        "psql",
-        [
-          "-h",
-          url.hostname,
-          "-p",
-          url.port || "5432",
-          "-U",
-          decodeURIComponent(url.username) || "postgres",
-          "-d",
-          url.pathname.slice(1),
-          "-v",
-          "ON_ERROR_STOP=1",
-          "-c",
-          `\\copy ad_events (tenant_id, event_id, ts, kind, channel, campaign, ad, country, city, cost, revenue) FROM '${file}' WITH (FORMAT csv)`,
-        ],
-        {
-          stdio: ["ignore", "ignore", "pipe"],
-          env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password) },
-        },
-      );
-      let stderr = "";
-      psql.stderr.on("data", (chunk) => {
-        stderr += chunk;
-      });
-      psql.on("error", reject);
-      psql.on("exit", (code) =>
-        code === 0 ? resolve() : reject(new Error(`psql \\copy failed: ${stderr.trim()}`)),
-      );
-    });
+    await psqlCopyAdEvents(databaseUrl, file);
     const seconds = (performance.now() - started) / 1000;
     return { perSecond: rows / seconds, seconds };
   } finally {
@@ -347,15 +317,11 @@ async function copyBaseline(
  * server's own background processes) and redis-server (shared with anything else on this machine).
  */
 function cpuSeconds(pids: Record<string, number>, databaseName: string): Record<string, number> {
-  const ticks = 100;
   const out: Record<string, number> = {};
+  // A process that ends between listing /proc and reading it adds nothing, rather than a NaN to the sums.
   const read = (pid: number): number => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      return (Number(fields[11]) + Number(fields[12])) / ticks;
-    } catch {
-      return 0;
-    }
+    const ms = cpuMillis(pid);
+    return Number.isNaN(ms) ? 0 : ms / 1000;
   };
   for (const [name, pid] of Object.entries(pids)) out[name] = read(pid);
   out.postgres = 0;
@@ -405,32 +371,6 @@ async function createTenant(edge: string, wh: Warehouse): Promise<Tenant> {
   return { id: created.id, apiKey: created.apiKey };
 }
 
-async function child(children: RunningChild[], name: string, file: string, env: Record<string, string>) {
-  const running = await startChild({
-    name,
-    command: [process.execPath, file],
-    cwd: REPO_ROOT,
-    env: { ...env, PORT: "0", HOST: "127.0.0.1" },
-    log: () => {},
-  });
-  children.push(running);
-  return running.url as string;
-}
-
-function describe(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
-}
-
 function mib(bytes: number): string {
   return `${(bytes / 1_048_576).toFixed(1)} MiB`;
-}
-
-function fmt(value: number): string {
-  return Math.round(value).toLocaleString("en-US");
-}
-
-function option(args: string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
 }
