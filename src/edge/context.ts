@@ -50,5 +50,7 @@ export interface EdgeEnv {
     dataVersion: number;
     /** Values of the keys a route asked `tenantAuth` to prefetch, by key (null when missing). */
     prefetched: ReadonlyMap<string, unknown>;
+    /** Set by the query routes when they answer with a result, so monitoring need not re-read the body. */
+    cacheOutcome?: "hit" | "miss" | "stale";
   };
 }

@@ -166,7 +166,9 @@ describe("queries at the edge", () => {
       c.set("tenant", { id: tenant.id } as never);
       const outcome = c.req.query("outcome");
       if (outcome === "pending") return c.json({ id: "q", status: "queued" }, 202);
-      return c.json({ data: [{ cache: "miss" }], meta: { cache: outcome } });
+      // The query routes name how they served a result on the context, as this stand-in does.
+      c.set("cacheOutcome", outcome as "hit" | "miss");
+      return c.json({ data: [], meta: { cache: outcome } });
     });
     for (const outcome of ["hit", "hit", "hit", "miss", "pending"]) {
       expect((await app.request(`/v1/queries?outcome=${outcome}`, { method: "POST" })).status).toBeLessThan(

@@ -61,11 +61,11 @@ export function registerQueries(app: Hono<EdgeEnv>, services: EdgeServices): voi
 
     if (entry && request.mode !== "no-cache") {
       if (isFresh(entry, dataVersion, settings.cacheTtlSeconds, Date.now()))
-        return c.json(resultBody(entry, "hit"));
+        return answerWithResult(c, entry, "hit");
       if (request.mode === "stale-while-revalidate") {
         const refresh = await computeQuery(services, settings, tenant, dataVersion, request);
         c.header("Fairway-Refresh-Query", refresh.queryId);
-        return c.json(resultBody(entry, "stale"));
+        return answerWithResult(c, entry, "stale");
       }
     }
     const flight = await computeQuery(services, settings, tenant, dataVersion, request);
@@ -138,6 +138,12 @@ function registerQueryEvents(app: Hono<EdgeEnv>, services: EdgeServices, maxMs: 
   });
 }
 
+/** 200 with the result, telling monitoring how it was served. */
+function answerWithResult(c: Context<EdgeEnv>, entry: CachedResult, cache: CacheOutcome): Response {
+  c.set("cacheOutcome", cache);
+  return c.json(resultBody(entry, cache));
+}
+
 /** 200 with the result, 422 for a failed query, 202 while it is queued or running. */
 function answer(c: Context<EdgeEnv>, queryId: string, snapshot: QuerySnapshot): Response {
   const { status, entry } = snapshot;
@@ -147,7 +153,7 @@ function answer(c: Context<EdgeEnv>, queryId: string, snapshot: QuerySnapshot): 
         queryId,
       });
     }
-    return c.json(resultBody(entry, entry.queryId === queryId ? "miss" : "hit"));
+    return answerWithResult(c, entry, entry.queryId === queryId ? "miss" : "hit");
   }
   if (status?.status === "error") {
     throw new ApiError(422, "query_failed", status.error ?? "The query failed", { queryId });

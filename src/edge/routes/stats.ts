@@ -78,22 +78,18 @@ export function observeQueries(services: EdgeServices, scope: MonitorScope = {})
     if (c.req.method !== "POST") return;
     const tenant = c.get("tenant");
     if (!tenant) return;
-    const cache = await cacheOutcomeOf(c);
+    const cache = cacheOutcomeOf(c);
     if (cache === undefined) return;
     const flush = meter.add(tenant.id, cache, Date.now() - started);
     if (flush) defer(c, flush);
   };
 }
 
-async function cacheOutcomeOf(c: Context<EdgeEnv>): Promise<CacheOutcome | undefined> {
+function cacheOutcomeOf(c: Context<EdgeEnv>): CacheOutcome | undefined {
   const status = c.res.status;
   if (status === 202) return "pending";
   if (status === 422) return "error";
-  if (status !== 200) return undefined;
-  const text = await c.res.clone().text();
-  // `meta` follows `data`, so the outcome is near the end.
-  const match = /"cache":"(hit|miss|stale)"/.exec(text.slice(text.lastIndexOf('"meta"')));
-  return (match?.[1] as CacheOutcome | undefined) ?? undefined;
+  return status === 200 ? c.get("cacheOutcome") : undefined;
 }
 
 /** Lets Workers finish the record after the answer is sent; elsewhere the promise simply runs on. */

@@ -3,7 +3,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { tenantSyncActor } from "../../../actors/tenant-sync.ts";
 import { keys } from "../../../src/domain/keys.ts";
+import { collectSnapshot } from "../../../src/domain/monitoring/collect.ts";
 import { queryHash } from "../../../src/domain/query/index.ts";
+import { queryMeterFor } from "../../../src/edge/routes/stats.ts";
 import { waitUntil } from "../../support/wait.ts";
 import { type EdgeHarness, json, startHarness, waitFor } from "../support/harness.ts";
 import { type StandInControl, standInQueryActor } from "../support/stand-in-query-actor.ts";
@@ -83,6 +85,22 @@ describe("cache", () => {
     expect(second.meta).toMatchObject({ cache: "hit", queryId: miss.meta.queryId });
     expect(second.data).toEqual(miss.data);
     expect(control.executionsOf(tenant.id, await hashOf(query))).toBe(1);
+  });
+
+  test("monitoring counts how each answer was served", async () => {
+    const meter = queryMeterFor(h.services);
+    const counts = async () => {
+      await meter.flush();
+      return (await collectSnapshot(h.redis, { tenants: [tenant.id] })).tenants[0]?.cache;
+    };
+    const before = await counts();
+    const query = freshQuery();
+    await post(query);
+    await post(query);
+    await post(query);
+    const after = await counts();
+    expect((after?.misses ?? 0) - (before?.misses ?? 0)).toBe(1);
+    expect((after?.hits ?? 0) - (before?.hits ?? 0)).toBe(2);
   });
 
   test("the same question spelled differently hits the same entry", async () => {
