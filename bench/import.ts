@@ -12,7 +12,7 @@
 import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "@upstash/redis";
+import type { Redis } from "@upstash/redis";
 import { tenantTag } from "../src/domain/keys.ts";
 import { BrokerStore } from "../src/local/qstash/store/broker-store.ts";
 import { RedisLink } from "../src/local/qstash/store/redis-link.ts";
@@ -21,14 +21,14 @@ import { dropDatabase, withDatabaseName } from "../src/warehouse/database.ts";
 import { openWarehouse, type Warehouse } from "../src/warehouse/db.ts";
 import { migrate } from "../src/warehouse/migrate.ts";
 import { count, describeDatabase, option, percent } from "./support/output.ts";
-import { cpuMillis, startBenchChild } from "./support/processes.ts";
+import { cpuMillis } from "./support/processes.ts";
 import { psqlCopyAdEvents } from "./support/psql-copy.ts";
+import { startBenchStack } from "./support/stack.ts";
 
 const RUN_ID = crypto.randomUUID().slice(0, 8);
 const BRIDGE_TOKEN = `bench-import-${RUN_ID}`;
 const OPERATOR_TOKEN = `operator-${RUN_ID}`;
 const BROKER_PREFIX = `bench-import-${RUN_ID}`;
-const QSTASH_TOKEN = "eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=";
 const HEADER = "id,ts,kind,channel,campaign,ad,country,city,cost,revenue";
 const DAY = 86_400_000;
 
@@ -65,32 +65,16 @@ export async function run(args: string[]): Promise<void> {
   try {
     await migrate(databaseUrl);
     wh = openWarehouse(databaseUrl, { max: 2, applicationName: "bench" });
-    const bridge = await startBenchChild(children, "redis-rest", "src/local/redis-rest/main.ts", {
-      REDIS_URL: redisUrl,
-      TOKEN: BRIDGE_TOKEN,
+    const stack = await startBenchStack(children, {
+      redisUrl,
+      databaseUrl,
+      bridgeToken: BRIDGE_TOKEN,
+      brokerPrefix: BROKER_PREFIX,
+      operatorToken: OPERATOR_TOKEN,
+      actorsEnv: { INFLUENCER_SINK: "off", FAIRWAY_MONITOR_NAMESPACE: `bench-${RUN_ID}` },
     });
-    redis = new Redis({ url: bridge, token: BRIDGE_TOKEN, enableTelemetry: false });
-    const qstash = await startBenchChild(children, "qstash", "src/local/qstash/main.ts", {
-      REDIS_URL: redisUrl,
-      QSTASH_KEY_PREFIX: BROKER_PREFIX,
-    });
-    const actors = await startBenchChild(children, "actors", "actors/main.ts", {
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_MAX: "8",
-      UPSTASH_REDIS_REST_URL: bridge,
-      UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN,
-      QSTASH_URL: qstash,
-      INFLUENCER_SINK: "off",
-      FAIRWAY_MONITOR_NAMESPACE: `bench-${RUN_ID}`,
-    });
-    const edgeUrl = await startBenchChild(children, "edge", "src/edge/bun.ts", {
-      UPSTASH_REDIS_REST_URL: bridge,
-      UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN,
-      ACTORS_URL: actors,
-      QSTASH_URL: qstash,
-      QSTASH_TOKEN,
-      FAIRWAY_OPERATOR_TOKEN: OPERATOR_TOKEN,
-    });
+    redis = stack.redis;
+    const edgeUrl = stack.edge;
     const edgePid = (children[children.length - 1] as RunningChild).pid;
     const pids = Object.fromEntries(children.map((running) => [running.name, running.pid]));
     const databaseName = new URL(databaseUrl).pathname.slice(1);

@@ -14,7 +14,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "@upstash/redis";
+import type { Redis } from "@upstash/redis";
 import type { IngestEvent } from "../src/domain/events/index.ts";
 import { tenantTag } from "../src/domain/keys.ts";
 import { compileQuery, decodeRows, parseQuery, type Query } from "../src/domain/query/index.ts";
@@ -28,8 +28,8 @@ import { openWarehouse, type Warehouse } from "../src/warehouse/db.ts";
 import { migrate } from "../src/warehouse/migrate.ts";
 import { closedLoop } from "./support/closed-loop.ts";
 import { count, describeDatabase, option } from "./support/output.ts";
-import { startBenchChild } from "./support/processes.ts";
 import { psqlCopyAdEvents } from "./support/psql-copy.ts";
+import { startBenchStack } from "./support/stack.ts";
 import { percentile } from "./support/stats.ts";
 
 const RUN_ID = crypto.randomUUID().slice(0, 8);
@@ -61,30 +61,15 @@ export async function run(args: string[]): Promise<void> {
   try {
     await migrate(databaseUrl);
     wh = openWarehouse(databaseUrl, { max: 2, applicationName: "bench" });
-    const bridge = await startBenchChild(children, "redis-rest", "src/local/redis-rest/main.ts", {
-      REDIS_URL: redisUrl,
-      TOKEN: BRIDGE_TOKEN,
+    const stack = await startBenchStack(children, {
+      redisUrl,
+      databaseUrl,
+      bridgeToken: BRIDGE_TOKEN,
+      brokerPrefix: BROKER_PREFIX,
+      operatorToken: OPERATOR_TOKEN,
     });
-    redis = new Redis({ url: bridge, token: BRIDGE_TOKEN, enableTelemetry: false });
-    const qstash = await startBenchChild(children, "qstash", "src/local/qstash/main.ts", {
-      REDIS_URL: redisUrl,
-      QSTASH_KEY_PREFIX: BROKER_PREFIX,
-    });
-    const actors = await startBenchChild(children, "actors", "actors/main.ts", {
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_MAX: "8",
-      UPSTASH_REDIS_REST_URL: bridge,
-      UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN,
-      QSTASH_URL: qstash,
-    });
-    const edge = await startBenchChild(children, "edge", "src/edge/bun.ts", {
-      UPSTASH_REDIS_REST_URL: bridge,
-      UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN,
-      ACTORS_URL: actors,
-      QSTASH_URL: qstash,
-      QSTASH_TOKEN: "eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=",
-      FAIRWAY_OPERATOR_TOKEN: OPERATOR_TOKEN,
-    });
+    redis = stack.redis;
+    const { edge } = stack;
     for (let i = 0; i < tenantCount; i++) tenants.push(await createTenant(edge, `bench ${i + 1}`));
     // The live-read tenant is separate, so the sustained phase counts only its own events.
     const reader = await createTenant(edge, "bench live reads");
