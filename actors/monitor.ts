@@ -1,7 +1,8 @@
 // The monitor actor: run by a QStash schedule (every minute by default), it looks at the broker's dead-letter
 // queue, reads the monitoring snapshot, judges the alert rules and announces each alert that starts or stops
-// firing (a log line, and a webhook POST through QStash when configured). Two runs at once are harmless: the
-// transition script lets each crossing through once.
+// firing (a log line, and a webhook POST through QStash when configured). It also applies leaderboard tallies
+// stranded in the warehouse outbox (monitor/outbox.ts). Two runs at once are harmless: the transition script
+// lets each crossing through once, and each tally is applied once.
 import { Client } from "@upstash/qstash";
 import type { Redis } from "@upstash/redis";
 import { globalKeys, keys } from "../src/domain/keys.ts";
@@ -13,6 +14,7 @@ import { defineActor } from "./define.ts";
 import { dlqBaseline, lookAtBroker } from "./monitor/broker.ts";
 import type { MonitorConfig } from "./monitor/config.ts";
 import { notify } from "./monitor/notify.ts";
+import { sweepOutbox } from "./monitor/outbox.ts";
 import { ok, retry } from "./outcome.ts";
 
 export function createMonitorActor(config: MonitorConfig) {
@@ -50,6 +52,13 @@ export function createMonitorActor(config: MonitorConfig) {
       } catch (error) {
         return retry(`redis: ${error instanceof Error ? error.message : String(error)}`);
       }
+      let outboxSwept = 0;
+      try {
+        outboxSwept = await sweepOutbox(ctx.db, ctx.redis, config.outboxSweepAfterSeconds * 1000, now);
+      } catch (error) {
+        // The rows stay in the outbox for the next run; alerts do not wait for them.
+        ctx.log.warn("outbox not swept", { error: error instanceof Error ? error.message : String(error) });
+      }
       const conditions = evaluateRules(snapshot, config.thresholds, baseline);
       const transitions = await applyConditions(ctx.redis, conditions, scope, now);
       const sent = await notify(transitions, {
@@ -66,6 +75,7 @@ export function createMonitorActor(config: MonitorConfig) {
         firing: conditions.filter((condition) => condition.firing).map((condition) => condition.id),
         transitions: transitions.map((transition) => `${transition.change} ${transition.condition.id}`),
         webhookSent: sent,
+        outboxSwept,
       });
     },
   });

@@ -17,13 +17,16 @@ export interface MonitorConfig {
   thresholds: Thresholds;
   /** Scopes the global monitoring keys and the schedule id (tests, benchmarks); "" in production. */
   namespace: string;
+  /** Leaderboard tallies left in the warehouse outbox longer than this are applied by the monitor. */
+  outboxSweepAfterSeconds: number;
 }
 
 /**
  * FAIRWAY_MONITOR_CRON (e.g. "* * * * *"; unset or "off": no schedule; six fields for seconds on the local
  * broker), FAIRWAY_ALERT_WEBHOOK, FAIRWAY_ALERT_WEBHOOK_RETRIES (5), FAIRWAY_ALERT_DEPTH (1000),
  * FAIRWAY_ALERT_AGE_SECONDS (300), FAIRWAY_ALERT_DLQ_GROWTH (1), FAIRWAY_ALERT_DLQ_WINDOW_MINUTES (15),
- * FAIRWAY_ALERT_IMPORT_FAILURES (1), FAIRWAY_ALERT_IMPORT_WINDOW_MINUTES (60), FAIRWAY_MONITOR_NAMESPACE.
+ * FAIRWAY_ALERT_IMPORT_FAILURES (1), FAIRWAY_ALERT_IMPORT_WINDOW_MINUTES (60), FAIRWAY_MONITOR_NAMESPACE,
+ * FAIRWAY_OUTBOX_SWEEP_AFTER_SECONDS (120).
  */
 export function readMonitorConfig(env: Env = process.env): MonitorConfig {
   const cron = env.FAIRWAY_MONITOR_CRON?.trim();
@@ -54,5 +57,6 @@ export function readMonitorConfig(env: Env = process.env): MonitorConfig {
       ),
     },
     namespace: env.FAIRWAY_MONITOR_NAMESPACE?.trim() || "",
+    outboxSweepAfterSeconds: readInt(env, "FAIRWAY_OUTBOX_SWEEP_AFTER_SECONDS", 120, 1),
   };
 }

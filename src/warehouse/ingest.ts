@@ -110,3 +110,21 @@ export async function pendingOutbox(db: SqlExecutor, tenantId: string): Promise<
 function textArray(values: readonly string[]): string {
   return `{${values.map((value) => `"${value.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
 }
+
+/** A tally left in the outbox, with the tenant it belongs to. */
+export interface StaleTally extends PendingTally {
+  tenantId: string;
+}
+
+/**
+ * Outbox rows of every tenant written before `before`, oldest first, at most `limit`: tallies whose batch was
+ * dead-lettered (or never redelivered) after its commit, which nothing else would apply.
+ */
+export async function staleOutbox(db: SqlExecutor, before: Date, limit: number): Promise<StaleTally[]> {
+  const rows = await db.execute<{ tenant_id: string; attempt_id: string; tally: PendingTally["tally"] }>(sql`
+    SELECT tenant_id, attempt_id, tally FROM leaderboard_outbox
+    WHERE created_at < ${before.toISOString()}::timestamptz
+    ORDER BY created_at, tenant_id, attempt_id
+    LIMIT ${limit}`);
+  return rows.map((row) => ({ tenantId: row.tenant_id, attemptId: row.attempt_id, tally: row.tally }));
+}

@@ -65,6 +65,7 @@ function monitorConfig(brokerUrl: string, namespace: string): MonitorConfig {
     webhookRetries: 3,
     thresholds: { ...DEFAULT_THRESHOLDS, depth: DEPTH_THRESHOLD },
     namespace,
+    outboxSweepAfterSeconds: 120,
   };
 }
 
