@@ -1,6 +1,6 @@
-// Reconciliation: recompute what ingestion maintains incrementally — the minute / hour / day rollups in
-// Postgres and the per-minute leaderboards in Redis — from the raw events, report every difference, and
-// optionally rewrite what differs. Raw events are the truth; everything else can be rebuilt from them.
+// Reconciliation: recompute what ingestion maintains incrementally — every rollup in Postgres (`ROLLUPS`) and
+// the per-minute leaderboards in Redis — from the raw events, report every difference, and optionally rewrite
+// what differs. Raw events are the truth; everything else can be rebuilt from them.
 import type { Redis } from "@upstash/redis";
 import type postgres from "postgres";
 import { keys } from "../domain/keys.ts";
@@ -19,7 +19,7 @@ import {
 import type { WarehouseDb } from "./db.ts";
 import { clearOutbox, PartitionCache, pendingOutbox } from "./ingest.ts";
 import { utcDay } from "./partitions.ts";
-import { ROLLUP_TABLES, type RollupGrain } from "./rollups.ts";
+import { ROLLUPS, type Rollup } from "./rollups.ts";
 
 export interface ReconcileRange {
   tenantId: string;
@@ -65,20 +65,18 @@ export function rangeBounds(range: ReconcileRange): [number, number] {
 // ---------------------------------------------------------------------------------------------- rollups
 
 const COUNTERS = ["impressions", "views", "clicks", "conversions", "spend", "revenue"] as const;
-const DIMENSIONS = ["channel", "campaign", "ad", "country", "city"] as const;
 
 /**
  * The statement comparing one rollup table with the raw events over a range ($1 tenant, $2 from, $3 to), as
  * CTEs `truth`, `stored` and `compared` (one row per key on either side, `drift` null when equal), plus the
- * given tail. Table and grain come from constants only.
+ * given tail. Table, grain and dimensions come from constants only.
  */
-function comparison(grain: RollupGrain, tail: string): string {
-  const table = ROLLUP_TABLES[grain];
-  const key = ["bucket", ...DIMENSIONS];
+function comparison({ table, grain, dimensions }: Rollup, tail: string): string {
+  const key = ["bucket", ...dimensions];
   const differs = COUNTERS.map((c) => `t.${c} IS DISTINCT FROM s.${c}`).join(" OR ");
   return `
     WITH truth AS (
-      SELECT date_trunc('${grain}', ts, 'UTC') AS bucket, ${DIMENSIONS.join(", ")},
+      SELECT date_trunc('${grain}', ts, 'UTC') AS bucket, ${dimensions.join(", ")},
         count(*) FILTER (WHERE kind = 'impression') AS impressions, count(*) FILTER (WHERE kind = 'view') AS views,
         count(*) FILTER (WHERE kind = 'click') AS clicks, count(*) FILTER (WHERE kind = 'conversion') AS conversions,
         sum(cost) AS spend, sum(revenue) AS revenue
@@ -97,30 +95,30 @@ function comparison(grain: RollupGrain, tail: string): string {
     ${tail}`;
 }
 
-function reportQuery(grain: RollupGrain): string {
+function reportQuery(rollup: Rollup): string {
   const columns = COUNTERS.map((c) => `'${c}', t_${c}`).join(", ");
   const storedColumns = COUNTERS.map((c) => `'${c}', s_${c}`).join(", ");
   return comparison(
-    grain,
+    rollup,
     `SELECT (SELECT count(*) FROM truth)::int AS expected, (SELECT count(*) FROM stored)::int AS stored,
       (SELECT count(*) FROM compared WHERE drift = 'missing')::int AS missing,
       (SELECT count(*) FROM compared WHERE drift = 'extra')::int AS extra,
       (SELECT count(*) FROM compared WHERE drift = 'different')::int AS different,
       (SELECT coalesce(jsonb_agg(x), '[]'::jsonb) FROM (
-        SELECT jsonb_build_object('bucket', bucket, ${DIMENSIONS.map((d) => `'${d}', ${d}`).join(", ")}) AS key,
+        SELECT jsonb_build_object('bucket', bucket, ${rollup.dimensions.map((d) => `'${d}', ${d}`).join(", ")}) AS key,
           CASE WHEN drift = 'extra' THEN NULL ELSE jsonb_build_object(${columns}) END AS expected,
           CASE WHEN drift = 'missing' THEN NULL ELSE jsonb_build_object(${storedColumns}) END AS stored
         FROM compared WHERE drift IS NOT NULL
-        ORDER BY bucket, ${DIMENSIONS.join(", ")} LIMIT ${SAMPLES}) x) AS samples`,
+        ORDER BY bucket, ${rollup.dimensions.join(", ")} LIMIT ${SAMPLES}) x) AS samples`,
   );
 }
 
 /** Rewrites differing rows from the truth and deletes rows the truth does not call for; one statement. */
-function repairQuery(grain: RollupGrain): string {
-  const table = ROLLUP_TABLES[grain];
-  const key = ["bucket", ...DIMENSIONS];
+function repairQuery(rollup: Rollup): string {
+  const { table } = rollup;
+  const key = ["bucket", ...rollup.dimensions];
   return comparison(
-    grain,
+    rollup,
     `, removed AS (
       DELETE FROM ${table} r USING compared c
       WHERE c.drift = 'extra' AND r.tenant_id = $1 AND ${key.map((k) => `r.${k} = c.${k}`).join(" AND ")}
@@ -142,10 +140,10 @@ function repairQuery(grain: RollupGrain): string {
 export async function checkRollups(sql: postgres.Sql, range: ReconcileRange): Promise<Drift[]> {
   const [from, to] = rangeBounds(range);
   const drifts: Drift[] = [];
-  for (const grain of Object.keys(ROLLUP_TABLES) as RollupGrain[]) {
-    const [row] = await sql.unsafe(reportQuery(grain), [range.tenantId, new Date(from), new Date(to)]);
+  for (const rollup of ROLLUPS) {
+    const [row] = await sql.unsafe(reportQuery(rollup), [range.tenantId, new Date(from), new Date(to)]);
     const r = row as unknown as Omit<Drift, "target">;
-    drifts.push({ target: ROLLUP_TABLES[grain], ...r, samples: r.samples.map(sampleFromJson) });
+    drifts.push({ target: rollup.table, ...r, samples: r.samples.map(sampleFromJson) });
   }
   return drifts;
 }
@@ -169,10 +167,10 @@ export async function repairRollups(
     days.map((d) => ({ ts: new Date(`${d.day}T00:00:00Z`) })),
   );
   let rewritten = 0;
-  for (const grain of Object.keys(ROLLUP_TABLES) as RollupGrain[]) {
+  for (const rollup of ROLLUPS) {
     rewritten += await withSerializableRetry(async () => {
       const result = await sql.begin("isolation level repeatable read", (tx) =>
-        tx.unsafe(repairQuery(grain), [range.tenantId, new Date(from), new Date(to)]),
+        tx.unsafe(repairQuery(rollup), [range.tenantId, new Date(from), new Date(to)]),
       );
       return Number((result[0] as unknown as { rewritten: number }).rewritten);
     });

@@ -1,8 +1,9 @@
 // Raw events in, rollups folded, in one statement: the ingest path's write, and how tests build rollups.
 //
 // The insert skips events already stored (`ON CONFLICT DO NOTHING` on tenant + event id + ts), and only the
-// rows it actually inserted (its RETURNING) are folded into the minute, hour and day rollups, all in the same
-// statement: a redelivered batch inserts nothing and therefore adds nothing. What each rollup column holds
+// rows it actually inserted (its RETURNING) are folded into every rollup in `ROLLUPS` (minute, hour and day
+// by every dimension; day by channel, campaign and country), all in the same statement: a redelivered batch
+// inserts nothing and therefore adds nothing. What each rollup column holds
 // is what the query compiler reads back (src/domain/query/sql-members.ts):
 // impressions / views / clicks / conversions count the events of that kind; spend and revenue sum `cost`
 // and `revenue` over events of every kind. Buckets are UTC (`date_trunc(unit, ts, 'UTC')`).
@@ -13,27 +14,45 @@ import type { LeaderboardTallyRow, NewAdEvent } from "./schema.ts";
 /** An event to store; the tenant is given separately. `cost` / `revenue` default to 0. */
 export type EventToStore = Omit<NewAdEvent, "tenantId" | "receivedAt">;
 
-export const ROLLUP_TABLES = {
-  minute: "ad_rollup_minute",
-  hour: "ad_rollup_hour",
-  day: "ad_rollup_day",
-} as const;
-export type RollupGrain = keyof typeof ROLLUP_TABLES;
+/** The dimensions an event carries, in key order; every rollup keeps all of them or a subset. */
+export const ROLLUP_DIMENSIONS = ["channel", "campaign", "ad", "country", "city"] as const;
+export type RollupDimension = (typeof ROLLUP_DIMENSIONS)[number];
+
+export interface Rollup {
+  table: string;
+  /** Its UTC bucket (`date_trunc` unit). */
+  grain: "minute" | "hour" | "day";
+  /** The dimensions it keeps, in key order: the bucket and these are its primary key after the tenant. */
+  dimensions: readonly RollupDimension[];
+}
+
+/**
+ * Every rollup the ingest statement folds, in the order it folds them (and so takes their row locks). The
+ * query compiler's sources mirror this list (src/domain/query/source.ts); reconciliation walks it.
+ */
+export const ROLLUPS: readonly Rollup[] = [
+  { table: "ad_rollup_minute", grain: "minute", dimensions: ROLLUP_DIMENSIONS },
+  { table: "ad_rollup_hour", grain: "hour", dimensions: ROLLUP_DIMENSIONS },
+  { table: "ad_rollup_day", grain: "day", dimensions: ROLLUP_DIMENSIONS },
+  // Few rows per tenant and day: what day-grain questions about channels, campaigns and countries read.
+  { table: "ad_rollup_day_campaign", grain: "day", dimensions: ["channel", "campaign", "country"] },
+];
 
 /** `INSERT … SELECT` that adds the `inserted` CTE's rows into one rollup table (constants only). */
-function foldInto(grain: RollupGrain): string {
-  return `INSERT INTO ${ROLLUP_TABLES[grain]} AS r
-      (tenant_id, bucket, channel, campaign, ad, country, city,
-       impressions, views, clicks, conversions, spend, revenue)
-    SELECT tenant_id, date_trunc('${grain}', ts, 'UTC'), channel, campaign, ad, country, city,
+function foldInto({ table, grain, dimensions }: Rollup): string {
+  const key = ["tenant_id", "bucket", ...dimensions].join(", ");
+  const positions = [1, 2, ...dimensions.map((_, i) => i + 3)].join(", ");
+  return `INSERT INTO ${table} AS r
+      (${key}, impressions, views, clicks, conversions, spend, revenue)
+    SELECT tenant_id, date_trunc('${grain}', ts, 'UTC'), ${dimensions.join(", ")},
       count(*) FILTER (WHERE kind = 'impression'), count(*) FILTER (WHERE kind = 'view'),
       count(*) FILTER (WHERE kind = 'click'), count(*) FILTER (WHERE kind = 'conversion'),
       sum(cost), sum(revenue)
     FROM inserted
-    GROUP BY 1, 2, 3, 4, 5, 6, 7
+    GROUP BY ${positions}
     -- A fixed order: concurrent batches lock shared rollup rows in the same order, so they cannot deadlock.
-    ORDER BY 1, 2, 3, 4, 5, 6, 7
-    ON CONFLICT (tenant_id, bucket, channel, campaign, ad, country, city) DO UPDATE SET
+    ORDER BY ${positions}
+    ON CONFLICT (${key}) DO UPDATE SET
       impressions = r.impressions + excluded.impressions,
       views = r.views + excluded.views,
       clicks = r.clicks + excluded.clicks,
@@ -42,7 +61,10 @@ function foldInto(grain: RollupGrain): string {
       revenue = r.revenue + excluded.revenue`;
 }
 
-/** The CTEs every write shares: decode the events, insert the new ones, fold them into the three rollups. */
+/** One `fold_<table>` CTE per rollup, in `ROLLUPS` order: the same tables in the same order for every batch. */
+const FOLD_CTES = ROLLUPS.map((rollup) => `, fold_${rollup.table} AS (${foldInto(rollup)}\n    )`).join("");
+
+/** The CTEs every write shares: decode the events, insert the new ones, fold them into every rollup. */
 function insertAndFoldCtes(tenantId: string, eventsJson: string) {
   return sql`
     WITH incoming AS (
@@ -56,10 +78,7 @@ function insertAndFoldCtes(tenantId: string, eventsJson: string) {
       FROM incoming
       ON CONFLICT (tenant_id, event_id, ts) DO NOTHING
       RETURNING tenant_id, ts, kind, channel, campaign, ad, country, city, cost, revenue
-    ), fold_minute AS (${sql.raw(foldInto("minute"))}
-    ), fold_hour AS (${sql.raw(foldInto("hour"))}
-    ), fold_day AS (${sql.raw(foldInto("day"))}
-    )`;
+    )${sql.raw(FOLD_CTES)}`;
 }
 
 /** The whole write: tenant and events (as JSON) are its only parameters. */
@@ -69,7 +88,7 @@ function insertAndFold(tenantId: string, eventsJson: string) {
 }
 
 /**
- * Stores events for a tenant and folds the newly stored ones into the three rollups; returns how many were
+ * Stores events for a tenant and folds the newly stored ones into every rollup; returns how many were
  * new. The day partitions of `ad_events` and `ad_rollup_minute` for the events' UTC days must exist
  * (`ensurePartitions`, before the transaction). Run it inside the ingest transaction to commit with the rest.
  *

@@ -9,6 +9,7 @@ import {
   tallyFromTuples,
 } from "../../src/domain/leaderboard/index.ts";
 import { PartitionCache, pendingOutbox, storeBatch } from "../../src/warehouse/ingest.ts";
+import { ROLLUPS } from "../../src/warehouse/rollups.ts";
 import {
   bruteForceLeaderboards,
   expectedTotals,
@@ -58,12 +59,15 @@ async function dataVersion(tenantId: string): Promise<number> {
   return Number((await stack.redis.get(keys.dataVersion(tenantId))) ?? 0);
 }
 
-/** Raw, every rollup grain and every leaderboard metric agree with the events, counted once each. */
+/** Raw, every rollup and every leaderboard metric agree with the events, counted once each. */
 async function expectCountedOnce(tenantId: string, events: IngestEvent[]) {
   const expected = expectedTotals(events);
   expect(await rawTotals(stack.warehouse.wh, tenantId)).toEqual(expected);
-  for (const table of ["ad_rollup_minute", "ad_rollup_hour", "ad_rollup_day"]) {
-    expect(await rollupTotals(stack.warehouse.wh, table, tenantId)).toEqual(expected);
+  for (const { table } of ROLLUPS) {
+    expect({ table, totals: await rollupTotals(stack.warehouse.wh, table, tenantId) }).toEqual({
+      table,
+      totals: expected,
+    });
   }
   const minutes = minutesOf(events);
   for (const metric of LEADERBOARD_METRICS) {

@@ -1,13 +1,22 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import postgres from "postgres";
 import { openWarehouse } from "../../src/warehouse/db.ts";
-import { migrate } from "../../src/warehouse/migrate.ts";
+import { MIGRATIONS_FOLDER, migrate } from "../../src/warehouse/migrate.ts";
 import { throwawayDatabase } from "./helpers.ts";
 
-const ALL_MIGRATIONS = ["0000_warehouse", "0001_day_partitions", "0002_leaderboard_outbox"];
+const ALL_MIGRATIONS = [
+  "0000_warehouse",
+  "0001_day_partitions",
+  "0002_leaderboard_outbox",
+  "0003_day_campaign_rollup",
+];
 const TABLES = [
   "ad_events",
   "ad_rollup_day",
+  "ad_rollup_day_campaign",
   "ad_rollup_hour",
   "ad_rollup_minute",
   "import_chunks",
@@ -91,6 +100,59 @@ describe("migrate", () => {
       expect(offenders).toEqual([]);
     } finally {
       await sql.end();
+    }
+  });
+
+  test("the campaign day rollup starts with the sums the full day rollup already holds", async () => {
+    const fresh = throwawayDatabase();
+    // The migrations before it, applied to a database that already has day rollups.
+    const before = mkdtempSync(join(tmpdir(), "fairway-migrations-"));
+    cpSync(MIGRATIONS_FOLDER, before, { recursive: true });
+    const journalPath = join(before, "meta/_journal.json");
+    const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string }[] };
+    const upTo = journal.entries.findIndex((entry) => entry.tag === "0003_day_campaign_rollup");
+    writeFileSync(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));
+    const sql = postgres(fresh.url, { max: 1, onnotice: () => {} });
+    try {
+      await migrate(fresh.url, { migrationsFolder: before });
+      await sql`insert into ad_rollup_day (tenant_id, bucket, channel, campaign, ad, country, city, clicks, spend)
+        values ('t1', '2026-11-24T00:00:00Z', 'google', 'spring', 'a1', 'US', 'Boston', 2, 0.5),
+               ('t1', '2026-11-24T00:00:00Z', 'google', 'spring', 'a2', 'US', 'Austin', 3, 0.25),
+               ('t1', '2026-11-24T00:00:00Z', 'google', 'spring', 'a1', 'FR', 'Paris', 1, 0),
+               ('t2', '2026-11-24T00:00:00Z', 'google', 'spring', 'a1', 'US', 'Boston', 7, 1)`;
+      expect((await migrate(fresh.url)).applied).toEqual(["0003_day_campaign_rollup"]);
+      const rows = await sql`select tenant_id, channel, campaign, country, clicks::int, spend::text
+        from ad_rollup_day_campaign order by tenant_id, country`;
+      expect(rows.map((row) => ({ ...row }))).toEqual([
+        {
+          tenant_id: "t1",
+          channel: "google",
+          campaign: "spring",
+          country: "FR",
+          clicks: 1,
+          spend: "0.000000",
+        },
+        {
+          tenant_id: "t1",
+          channel: "google",
+          campaign: "spring",
+          country: "US",
+          clicks: 5,
+          spend: "0.750000",
+        },
+        {
+          tenant_id: "t2",
+          channel: "google",
+          campaign: "spring",
+          country: "US",
+          clicks: 7,
+          spend: "1.000000",
+        },
+      ]);
+    } finally {
+      await sql.end();
+      rmSync(before, { recursive: true, force: true });
+      await fresh.drop();
     }
   });
 

@@ -85,6 +85,7 @@ const CLEAN = {
   ad_rollup_minute: 0,
   ad_rollup_hour: 0,
   ad_rollup_day: 0,
+  ad_rollup_day_campaign: 0,
   "leaderboard:clicks": 0,
   "leaderboard:impressions": 0,
   "leaderboard:conversions": 0,
@@ -135,6 +136,10 @@ describe("reconcile", () => {
     expect(deleted.count).toBe(1);
     await sql`INSERT INTO ad_rollup_day (tenant_id, bucket, channel, campaign, ad, country, city, clicks)
       VALUES (${tenantId}, ${`${today}T00:00:00Z`}, 'ghost', 'ghost', 'ghost', 'XX', 'ghost', 5)`;
+    // One campaign-level day row whose spend no longer matches its events.
+    const campaignRows = await sql`UPDATE ad_rollup_day_campaign SET spend = spend + 1 WHERE ctid = (
+      SELECT ctid FROM ad_rollup_day_campaign WHERE tenant_id = ${tenantId} LIMIT 1)`;
+    expect(campaignRows.count).toBe(1);
     // A leaderboard entry inflated, one invented, one set deleted.
     const liveClick = events.find(
       (e) => e.kind === "click" && Date.parse(e.ts) > now - 10 * 60_000,
@@ -165,12 +170,19 @@ describe("reconcile", () => {
       { target: "ad_rollup_minute", missing: 1, extra: 0, different: 0 },
       { target: "ad_rollup_hour", missing: 0, extra: 0, different: 1 },
       { target: "ad_rollup_day", missing: 0, extra: 1, different: 0 },
+      { target: "ad_rollup_day_campaign", missing: 0, extra: 0, different: 1 },
     ]);
     expect(rollups[2]?.samples[0]).toMatchObject({
       key: { ad: "ghost" },
       expected: null,
       stored: { clicks: 5 },
     });
+    expect(Object.keys(rollups[3]?.samples[0]?.key ?? {}).sort()).toEqual([
+      "bucket",
+      "campaign",
+      "channel",
+      "country",
+    ]);
     const { drifts } = await reconcileLeaderboards(stack.warehouse.wh.db, sql, stack.redis, range);
     const clicks = drifts.find((d) => d.target === "leaderboard:clicks");
     expect(clicks).toMatchObject({ missing: 0, extra: 1, different: 1 });
@@ -184,13 +196,13 @@ describe("reconcile", () => {
     const found = await runCli(args);
     expect(found.code).toBe(1);
     expect(found.out).toContain(
-      "drift in ad_rollup_minute, ad_rollup_hour, ad_rollup_day, leaderboard:clicks",
+      "drift in ad_rollup_minute, ad_rollup_hour, ad_rollup_day, ad_rollup_day_campaign, leaderboard:clicks",
     );
 
     const repaired = await runCli([...args, "--repair"]);
     expect(repaired.err).toBe("");
     expect(repaired.code).toBe(0);
-    expect(repaired.out).toContain("repaired: 3 rollup rows");
+    expect(repaired.out).toContain("repaired: 4 rollup rows");
     expect(repaired.out).toContain("no drift");
 
     expect(await totalDrift(range)).toEqual(CLEAN);
