@@ -74,6 +74,10 @@ test("after ingestion through the actor, rollup answers == raw answers == brute 
     ),
     { numRuns: 12 },
   );
-  const fromRollups = (sources.rollup_day ?? 0) + (sources.rollup_hour ?? 0) + (sources.rollup_minute ?? 0);
+  const fromRollups =
+    (sources.rollup_day_campaign ?? 0) +
+    (sources.rollup_day ?? 0) +
+    (sources.rollup_hour ?? 0) +
+    (sources.rollup_minute ?? 0);
   expect(fromRollups).toBeGreaterThan(0);
 });

@@ -57,7 +57,9 @@ describe("query actor", () => {
       dataVersion: 0,
       columns: ["ts", "channel", "campaign", "impressions", "clicks", "spend", "ctr"],
     });
-    expect(["raw", "rollup_minute", "rollup_hour", "rollup_day"]).toContain(cached?.source as string);
+    expect(["raw", "rollup_minute", "rollup_hour", "rollup_day", "rollup_day_campaign"]).toContain(
+      cached?.source as string,
+    );
     expect(Object.keys(cached ?? {})[0]).toBe("dataVersion");
 
     const status = await statusOf(stack, alpha, job.queryId);
@@ -148,10 +150,10 @@ describe("query actor", () => {
     try {
       const t = slow.tenant("slow");
       await seed(slow.warehouse, t, sampleEvents(t, 30));
-      // An exclusive lock on the day rollup makes the query wait past its statement timeout.
+      // An exclusive lock on the day rollups makes the query wait past its statement timeout.
       const locker = await slow.warehouse.sql.reserve();
       await locker`begin`;
-      await locker`lock table ad_rollup_day in access exclusive mode`;
+      await locker`lock table ad_rollup_day, ad_rollup_day_campaign in access exclusive mode`;
       try {
         const job = await submit(slow, t, { measures: ["clicks"] }, { retries: 3 });
         const event = await waitForCompletion(slow, t, job.queryId);

@@ -8,5 +8,5 @@ export type { QueryError } from "./errors.ts";
 export * from "./parse.ts";
 export * from "./result.ts";
 export * from "./schema.ts";
-export { chooseSource, SOURCE_TABLES, type Source } from "./source.ts";
+export { chooseSource, dimensionsUsed, SOURCE_DIMENSIONS, SOURCE_TABLES, type Source } from "./source.ts";
 export { stableJson } from "./stable-json.ts";

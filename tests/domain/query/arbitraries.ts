@@ -33,25 +33,26 @@ const dimensionValue = (dimension: Dimension) =>
     { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
   );
 
-const dimensionLeaf = fc.constantFrom(...DIMENSIONS).chain((member) =>
-  fc.oneof(
-    fc.record({
-      member: fc.constant(member),
-      operator: fc.constantFrom(
-        "equals",
-        "notEquals",
-        "in",
-        "notIn",
-        "contains",
-        "notContains",
-        "startsWith",
-        "endsWith",
-      ),
-      values: fc.array(dimensionValue(member), { minLength: 1, maxLength: 3 }),
-    }),
-    fc.record({ member: fc.constant(member), operator: fc.constantFrom("set", "notSet") }),
-  ),
-);
+const dimensionLeafOver = (dimensions: readonly Dimension[]) =>
+  fc.constantFrom(...dimensions).chain((member) =>
+    fc.oneof(
+      fc.record({
+        member: fc.constant(member),
+        operator: fc.constantFrom(
+          "equals",
+          "notEquals",
+          "in",
+          "notIn",
+          "contains",
+          "notContains",
+          "startsWith",
+          "endsWith",
+        ),
+        values: fc.array(dimensionValue(member), { minLength: 1, maxLength: 3 }),
+      }),
+      fc.record({ member: fc.constant(member), operator: fc.constantFrom("set", "notSet") }),
+    ),
+  );
 
 const measureLeaf = fc.constantFrom(...MEASURES).chain((member) =>
   fc.oneof(
@@ -69,20 +70,27 @@ const measureLeaf = fc.constantFrom(...MEASURES).chain((member) =>
   ),
 );
 
-/** A filter: a leaf, or an and / or of leaves of one phase (measure or dimension), sometimes nested once. */
-const filter: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: dimensionLeaf as fc.Arbitrary<unknown> },
-  { weight: 2, arbitrary: measureLeaf as fc.Arbitrary<unknown> },
-  ...[dimensionLeaf as fc.Arbitrary<unknown>, measureLeaf as fc.Arbitrary<unknown>].map((leaf) => ({
-    weight: 1,
-    arbitrary: fc
-      .tuple(fc.constantFrom("and", "or"), fc.array(leaf, { minLength: 1, maxLength: 3 }), fc.boolean())
-      .map(([kind, children, nest]) => {
-        const group = { [kind]: children };
-        return nest ? { [kind === "and" ? "or" : "and"]: [group, children[0]] } : group;
-      }),
-  })),
-);
+/**
+ * A filter on the given dimensions or any measure: a leaf, or an and / or of leaves of one phase (measure or
+ * dimension), sometimes nested once.
+ */
+const filterOver = (dimensions: readonly Dimension[]): fc.Arbitrary<unknown> => {
+  const dimensionLeaf = dimensionLeafOver(dimensions) as fc.Arbitrary<unknown>;
+  return fc.oneof(
+    { weight: 4, arbitrary: dimensionLeaf },
+    { weight: 2, arbitrary: measureLeaf as fc.Arbitrary<unknown> },
+    ...[dimensionLeaf, measureLeaf as fc.Arbitrary<unknown>].map((leaf) => ({
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom("and", "or"), fc.array(leaf, { minLength: 1, maxLength: 3 }), fc.boolean())
+        .map(([kind, children, nest]) => {
+          const group = { [kind]: children };
+          return nest ? { [kind === "and" ? "or" : "and"]: [group, children[0]] } : group;
+        }),
+    })),
+  );
+};
+const filter = filterOver(DIMENSIONS);
 
 const day = fc.integer({ min: 5, max: 10 }).map((d) => `2026-03-${String(d).padStart(2, "0")}`);
 // Often midnight or whole hours (so UTC-aligned ranges meet zones whose local buckets are not), sometimes not.
@@ -240,3 +248,30 @@ export const zoneSensitiveQuery: fc.Arbitrary<Query> = fc
       timezone,
     } as Query;
   });
+
+/** The dimensions ad_rollup_day_campaign keeps. */
+export const CAMPAIGN_DIMENSIONS: readonly Dimension[] = ["channel", "campaign", "country"];
+
+/**
+ * Queries the campaign day rollup can answer: only channel, campaign and country selected or filtered on
+ * (and any measure), whole UTC days, buckets of a day or more in zones whose days are UTC's in March.
+ */
+export const campaignDayQuery: fc.Arbitrary<Query> = fc
+  .record(
+    {
+      measures: fc.subarray([...MEASURES], { minLength: 1, maxLength: 4 }),
+      dimensions: fc.subarray([...CAMPAIGN_DIMENSIONS], { maxLength: 3 }),
+      timeDimension: fc.record(
+        {
+          granularity: fc.constantFrom("day", "week", "month"),
+          dateRange: fc.tuple(day, day).map(([a, b]) => (a <= b ? [a, b] : [b, a])),
+        },
+        { requiredKeys: ["dateRange"] },
+      ),
+      filters: fc.array(filterOver(CAMPAIGN_DIMENSIONS), { maxLength: 3 }),
+      limit: fc.integer({ min: 1, max: 20 }),
+      timezone: fc.constantFrom("UTC", "Europe/London"),
+    },
+    { requiredKeys: ["measures", "timeDimension"] },
+  )
+  .map((query) => query as Query);

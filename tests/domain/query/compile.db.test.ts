@@ -150,6 +150,23 @@ describe("compiled SQL on Postgres", () => {
       ],
       ["raw", { ...base, timeDimension: { dateRange: ["2026-03-08T04:30:30Z", "2026-03-08T23:59:59Z"] } }],
       ["rollup_day", { ...base, timeDimension: { granularity: "month", dateRange: "this month" } }],
+      [
+        "rollup_day_campaign",
+        {
+          ...base,
+          dimensions: ["channel", "country"],
+          timeDimension: { granularity: "day", dateRange: ["2026-03-07", "2026-03-09"] },
+        },
+      ],
+      [
+        "rollup_day_campaign",
+        {
+          ...base,
+          dimensions: ["campaign"],
+          timeDimension: { granularity: "month", dateRange: "this month" },
+          filters: [{ member: "country", operator: "notEquals", values: ["FR"] }],
+        },
+      ],
     ];
     for (const [expectedSource, input] of cases) {
       const query = valid(input);

@@ -14,20 +14,20 @@ const td = (granularity: string | undefined, dateRange: unknown) => ({
 });
 
 describe("the coarsest exact source", () => {
-  test("all time, or whole UTC days: day rollups, whatever the zone when there are no buckets", () => {
-    expect(sourceOf({})).toBe("rollup_day");
-    expect(sourceOf({ ...td(undefined, ["2026-11-01", "2026-11-25"]) })).toBe("rollup_day");
+  test("all time, or whole UTC days: the day rollups, whatever the zone when there are no buckets", () => {
+    expect(sourceOf({})).toBe("rollup_day_campaign");
+    expect(sourceOf({ ...td(undefined, ["2026-11-01", "2026-11-25"]) })).toBe("rollup_day_campaign");
     expect(
       sourceOf({
         ...td(undefined, ["2026-11-01T00:00:00Z", "2026-11-01T23:59:59.999Z"]),
         timezone: "Asia/Kolkata",
       }),
-    ).toBe("rollup_day");
+    ).toBe("rollup_day_campaign");
   });
 
   test("UTC days, weeks and months come from day rollups", () => {
     for (const granularity of ["day", "week", "month"]) {
-      expect(sourceOf(td(granularity, ["2026-09-01", "2026-11-25"]))).toBe("rollup_day");
+      expect(sourceOf(td(granularity, ["2026-09-01", "2026-11-25"]))).toBe("rollup_day_campaign");
     }
   });
 
@@ -39,7 +39,7 @@ describe("the coarsest exact source", () => {
 
   test("London is UTC in winter (days) but not across the March change (hours)", () => {
     expect(sourceOf({ ...td("day", ["2026-01-05", "2026-02-20"]), timezone: "Europe/London" })).toBe(
-      "rollup_day",
+      "rollup_day_campaign",
     );
     expect(sourceOf({ ...td("day", ["2026-03-20", "2026-04-05"]), timezone: "Europe/London" })).toBe(
       "rollup_hour",
@@ -66,5 +66,94 @@ describe("the coarsest exact source", () => {
     );
     expect(sourceOf(td(undefined, ["2026-11-01T10:15:30Z", "2026-11-01T11:59:59.999Z"]))).toBe("raw");
     expect(sourceOf(td(undefined, ["2026-11-01T10:00:00Z", "2026-11-01T11:59:59Z"]))).toBe("raw");
+  });
+});
+
+describe("the narrowest rollup that holds every dimension the query names", () => {
+  const days = td("day", ["2026-10-27", "2026-11-25"]);
+
+  test("channel, campaign and country, selected or filtered on: the campaign day rollup", () => {
+    expect(sourceOf({ ...days, dimensions: ["channel", "country"] })).toBe("rollup_day_campaign");
+    expect(sourceOf({ ...days, dimensions: ["channel", "campaign", "country"] })).toBe("rollup_day_campaign");
+    expect(
+      sourceOf({
+        ...days,
+        dimensions: ["campaign"],
+        filters: [
+          {
+            or: [
+              { member: "country", operator: "equals", values: ["US"] },
+              { member: "channel", operator: "set" },
+            ],
+          },
+        ],
+      }),
+    ).toBe("rollup_day_campaign");
+    for (const granularity of ["week", "month"]) {
+      expect(sourceOf({ ...td(granularity, ["2026-09-01", "2026-11-25"]), dimensions: ["channel"] })).toBe(
+        "rollup_day_campaign",
+      );
+    }
+  });
+
+  test("measure filters do not rule it out: it holds every measure", () => {
+    expect(
+      sourceOf({
+        ...days,
+        measures: ["clicks", "ctr"],
+        dimensions: ["country"],
+        filters: [{ member: "ctr", operator: "gt", values: [0.01] }],
+      }),
+    ).toBe("rollup_day_campaign");
+  });
+
+  test("ad or city, selected or filtered on at any depth: the full day rollup", () => {
+    expect(sourceOf({ ...days, dimensions: ["ad"] })).toBe("rollup_day");
+    expect(sourceOf({ ...days, dimensions: ["channel", "city"] })).toBe("rollup_day");
+    expect(
+      sourceOf({
+        ...days,
+        dimensions: ["channel"],
+        filters: [{ member: "city", operator: "equals", values: ["Paris"] }],
+      }),
+    ).toBe("rollup_day");
+    expect(
+      sourceOf({
+        ...days,
+        dimensions: ["country"],
+        filters: [
+          {
+            and: [
+              { member: "channel", operator: "equals", values: ["google"] },
+              {
+                or: [
+                  { member: "country", operator: "equals", values: ["US"] },
+                  { member: "ad", operator: "startsWith", values: ["a"] },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    ).toBe("rollup_day");
+  });
+
+  test("it is a day rollup: finer buckets or ranges, or an hour-aligned zone, go to the hour and minute rollups", () => {
+    expect(sourceOf({ ...td("hour", ["2026-11-01", "2026-11-02"]), dimensions: ["channel"] })).toBe(
+      "rollup_hour",
+    );
+    expect(sourceOf({ ...days, dimensions: ["channel"], timezone: "America/New_York" })).toBe("rollup_hour");
+    expect(
+      sourceOf({
+        ...td(undefined, ["2026-11-01T10:15:00Z", "2026-11-01T11:59:59.999Z"]),
+        dimensions: ["channel"],
+      }),
+    ).toBe("rollup_minute");
+  });
+
+  test("without rollups, raw events whatever the dimensions", () => {
+    const parsed = parseQuery({ measures: ["clicks"], dimensions: ["channel"], ...days }, { now: NOW });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    expect(compileQuery(parsed.query, { tenantId: "t", now: NOW, useRollups: false }).source).toBe("raw");
   });
 });

@@ -19,7 +19,7 @@ const WORDS = new Set(
   [
     "SELECT AS FROM WHERE AND OR GROUP BY HAVING ORDER ASC DESC NULLS LAST LIMIT OFFSET ANY IS NOT TRUE NULL",
     "ILIKE FILTER AT TIME ZONE count sum coalesce NULLIF date_trunc to_char bigint float8 numeric text timestamptz",
-    "f tenant_id ts bucket kind cost ad_events ad_rollup_minute ad_rollup_hour ad_rollup_day",
+    "f tenant_id ts bucket kind cost ad_events ad_rollup_minute ad_rollup_hour ad_rollup_day ad_rollup_day_campaign",
     [...MEASURES, ...DIMENSIONS].join(" "),
   ]
     .join(" ")

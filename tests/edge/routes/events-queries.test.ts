@@ -72,12 +72,12 @@ async function fromRaw() {
 }
 
 describe("ingest, then query", () => {
-  test("answered from the day rollup, equal to raw; new events make the next identical ask a miss that sees them", async () => {
+  test("answered from the campaign day rollup, equal to raw; new events make the next identical ask a miss that sees them", async () => {
     const first = makeEvents(900, { from: today - 3 * DAY, to: today, seed: 31, idPrefix: "first" });
     await ingest(first);
 
     const miss = await ask();
-    expect(miss.meta).toMatchObject({ cache: "miss", source: "rollup_day" });
+    expect(miss.meta).toMatchObject({ cache: "miss", source: "rollup_day_campaign" });
     expect(miss.data.length).toBeGreaterThan(0);
     expect(miss.data).toEqual(await fromRaw());
     expect((await ask()).meta.cache).toBe("hit");

@@ -166,8 +166,8 @@ describe("the query path with the real query actor", () => {
   test("a warehouse error is a 422 with a safe message for the asker and for pollers, and is not cached", async () => {
     const locker = await warehouse.sql.reserve();
     await locker`begin`;
-    // An exclusive lock on the day rollup keeps the query waiting past its statement timeout.
-    await locker`lock table ad_rollup_day in access exclusive mode`;
+    // An exclusive lock on the day rollups keeps the query waiting past its statement timeout.
+    await locker`lock table ad_rollup_day, ad_rollup_day_campaign in access exclusive mode`;
     try {
       const query = freshQuery();
       const response = await post(query, { wait: "10s" });
