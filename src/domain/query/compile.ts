@@ -100,17 +100,21 @@ export function compileResolved(
     else where.push(predicate);
   }
 
-  const position = (name: string) => {
+  // Columns are sorted by position, except time: by its bucket, a timestamp, rather than its text label. The
+  // order is the same (the label is fixed-width, most significant field first, one per bucket), and comparing
+  // timestamps is far cheaper than comparing thousands of strings under the database's collation.
+  const sortKey = (name: string) => {
     const index = items.findIndex((item) => item.column.name === name);
     if (index < 0) throw new RangeError(`order names "${name}", which is not selected`);
-    return index + 1;
+    const item = items[index] as SelectItem;
+    return item.column.kind === "time" && item.groupBy ? item.groupBy : String(index + 1);
   };
   const orderBy = query.order.map(
-    ([member, direction]) => `${position(member)} ${direction.toUpperCase()} NULLS LAST`,
+    ([member, direction]) => `${sortKey(member)} ${direction.toUpperCase()} NULLS LAST`,
   );
   const ordered = new Set<string>(query.order.map(([member]) => member));
   for (const item of items) {
-    if (item.groupBy && !ordered.has(item.column.name)) orderBy.push(`${position(item.column.name)} ASC`);
+    if (item.groupBy && !ordered.has(item.column.name)) orderBy.push(`${sortKey(item.column.name)} ASC`);
   }
 
   const groupBy = items.flatMap((item) => (item.groupBy ? [item.groupBy] : []));

@@ -75,8 +75,10 @@ describe("compileQuery", () => {
         ["city", "desc"],
       ],
     });
-    // Columns: 1 ts, 2 channel, 3 city, 4 clicks, 5 spend.
-    expect(text).toContain("ORDER BY 5 ASC NULLS LAST, 3 DESC NULLS LAST, 1 ASC, 2 ASC");
+    // Columns: 1 ts, 2 channel, 3 city, 4 clicks, 5 spend; time sorts by its bucket, not its text label.
+    expect(text).toContain(
+      "ORDER BY 5 ASC NULLS LAST, 3 DESC NULLS LAST, date_trunc('day', f.bucket AT TIME ZONE $2) ASC, 2 ASC",
+    );
   });
 
   test("a negated list keeps rows whose value is null", () => {
