@@ -1,7 +1,8 @@
 // The import actor's bookkeeping in Postgres: the `imports` row (system of record), one `import_chunks` row
 // per chunk that landed (its primary key makes a redelivered chunk count once), and the first rejected rows'
-// details in `import_errors`. Each chunk's bookkeeping is one transaction; the row lock on `imports` orders
-// concurrent chunks, so the error cap is exact and exactly one transaction finishes the import.
+// details in `import_errors`. The chunks of one message are booked in one transaction; the row lock on
+// `imports` orders concurrent messages, so the error cap is exact and exactly one transaction finishes the
+// import.
 import type { Sql, TransactionSql } from "postgres";
 import { type ImportSettings, MAX_STORED_ERRORS, type RowReject } from "../../src/domain/imports/messages.ts";
 import type { ImportRowCopy } from "../../src/domain/imports/redis.ts";
@@ -43,45 +44,81 @@ const ROW_COLUMNS = `status, chunks_total, chunks_done, rows_accepted, rows_reje
   (extract(epoch FROM started_at) * 1000)::float8 AS started_ms,
   (extract(epoch FROM finished_at) * 1000)::float8 AS finished_ms`;
 
-/** Counts a chunk once: its tally, its first errors (up to the cap), and the end of the import if it was last. */
-export async function recordChunk(
+/**
+ * Counts each chunk once, all in one transaction: the tallies of those not counted before, their first errors
+ * (up to the cap), and the end of the import if the last one is among them.
+ */
+export async function recordChunks(
   sql: Sql,
   tenantId: string,
   importId: string,
   settings: ImportSettings,
-  tally: ChunkTally,
+  tallies: readonly ChunkTally[],
+  /** Epoch ms when this delivery's work began: the import's start if it is the first to land. */
+  startedAt: number,
 ): Promise<Bookkeeping> {
   return (await sql.begin(async (tx) => {
     await ensureImport(tx, tenantId, importId, settings);
-    const fresh = await tx`
+    const freshRows = await tx<{ chunk: number }[]>`
       INSERT INTO import_chunks (tenant_id, import_id, chunk, rows_accepted, rows_rejected)
-      VALUES (${tenantId}, ${importId}, ${tally.chunk}, ${tally.accepted}, ${tally.rejected.length})
+      SELECT ${tenantId}, ${importId}, chunk, accepted, rejected
+      FROM unnest(${tallies.map((t) => t.chunk)}::int[], ${tallies.map((t) => t.accepted)}::int[],
+        ${tallies.map((t) => t.rejected.length)}::int[]) AS x(chunk, accepted, rejected)
       ON CONFLICT DO NOTHING RETURNING chunk`;
+    const freshChunks = new Set(freshRows.map((row) => row.chunk));
+    const fresh = tallies.filter((tally) => freshChunks.has(tally.chunk));
+    // Chunks counted before (a redelivery): report the errors their first delivery stored.
+    const earlier = await storedErrorsOf(
+      tx,
+      tenantId,
+      importId,
+      tallies.filter((tally) => !freshChunks.has(tally.chunk)),
+    );
     if (fresh.length === 0) {
       const row = await readRow(tx, tenantId, importId);
-      const stored = await tx<RowReject[]>`
-        SELECT line, "column", reason, coalesce(raw, '') AS raw FROM import_errors
-        WHERE tenant_id = ${tenantId} AND import_id = ${importId}
-          AND line BETWEEN ${tally.firstLine} AND ${tally.lastLine}
-        ORDER BY line`;
-      return { counted: false, copy: copyOf(row), storedErrors: [...stored], finished: false };
+      return { counted: false, copy: copyOf(row), storedErrors: earlier, finished: false };
     }
-    const rejected = tally.rejected.length;
+    const accepted = fresh.reduce((sum, tally) => sum + tally.accepted, 0);
+    const rejectedRows = fresh.flatMap((tally) => tally.rejected);
+    const rejected = rejectedRows.length;
     const [updated] = await tx<(ImportRow & { rejected_before: string })[]>`
-      UPDATE imports SET chunks_done = chunks_done + 1, rows_accepted = rows_accepted + ${tally.accepted},
+      UPDATE imports SET chunks_done = chunks_done + ${fresh.length}, rows_accepted = rows_accepted + ${accepted},
         rows_rejected = rows_rejected + ${rejected},
         status = CASE WHEN status = 'queued' THEN 'running' ELSE status END,
-        started_at = coalesce(started_at, now())
+        started_at = coalesce(started_at, least(now(), to_timestamp(${startedAt / 1000})))
       WHERE tenant_id = ${tenantId} AND id = ${importId}
       RETURNING ${tx.unsafe(ROW_COLUMNS)}, rows_rejected - ${rejected} AS rejected_before`;
     const room = Math.max(
       0,
       MAX_STORED_ERRORS - Number((updated as { rejected_before: string }).rejected_before),
     );
-    const storedErrors = room > 0 ? await storeErrors(tx, tenantId, importId, tally.rejected, room) : [];
+    const stored = room > 0 ? await storeErrors(tx, tenantId, importId, rejectedRows, room) : [];
     const ended = await finishIfDone(tx, tenantId, importId, updated as ImportRow);
-    return { counted: true, copy: copyOf(ended.row), storedErrors, finished: ended.finished };
+    return {
+      counted: true,
+      copy: copyOf(ended.row),
+      storedErrors: [...earlier, ...stored].sort((a, b) => a.line - b.line),
+      finished: ended.finished,
+    };
   })) as Bookkeeping;
+}
+
+/** The stored errors within the given chunks' line ranges (none asked: no round trip). */
+async function storedErrorsOf(
+  tx: TransactionSql,
+  tenantId: string,
+  importId: string,
+  tallies: readonly ChunkTally[],
+): Promise<RowReject[]> {
+  if (tallies.length === 0) return [];
+  const stored = await tx<RowReject[]>`
+    SELECT line, "column", reason, coalesce(raw, '') AS raw
+    FROM import_errors e
+    JOIN unnest(${tallies.map((t) => t.firstLine)}::int[], ${tallies.map((t) => t.lastLine)}::int[])
+      AS r(first_line, last_line) ON e.line BETWEEN r.first_line AND r.last_line
+    WHERE e.tenant_id = ${tenantId} AND e.import_id = ${importId}
+    ORDER BY line`;
+  return [...stored];
 }
 
 export interface SealTotals {

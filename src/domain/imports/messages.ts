@@ -1,6 +1,8 @@
-// The import actor's messages. The edge cuts the CSV into chunks and publishes each as a `chunk` message; when
-// the whole body has been read it publishes one `seal` message with the totals (and the error that stopped
-// the upload, if one did). Both carry the import's settings, so whichever arrives first creates the import.
+// The import actor's messages. The edge cuts the CSV into chunks (the unit of accounting: each is counted
+// once, by number) and publishes several consecutive chunks in one `chunks` message, so the warehouse writes
+// them in one statement; when the whole body has been read it publishes one `seal` message with the totals
+// (and the error that stopped the upload, if one did). All carry the import's settings, so whichever arrives
+// first creates the import. A `chunk` message (one chunk) is still accepted.
 import { z } from "zod";
 import { EVENT_FIELDS } from "../events/fields.ts";
 import { TENANT_ID } from "../tenants.ts";
@@ -10,6 +12,9 @@ export const IMPORT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Rows (data lines, good or rejected) per chunk; a chunk may hold fewer when its message would be too big. */
 export const CHUNK_ROWS = 500;
+
+/** Chunks one `chunks` message carries at most (it is also bounded by the broker's message size). */
+export const MAX_CHUNKS_PER_MESSAGE = 10;
 
 /** Rejected rows whose details are kept (Postgres `import_errors` and the Redis copy); counts are always kept. */
 export const MAX_STORED_ERRORS = 1000;
@@ -44,24 +49,60 @@ export const rowRejectSchema = z.object({
 export type RowReject = z.infer<typeof rowRejectSchema>;
 
 /** `[line, value per column…]`: values in the order of `columns`. */
-export const importRowSchema = z.tuple([z.number().int().positive()], z.string().max(1024));
-export type ImportRow = z.infer<typeof importRowSchema>;
+export type ImportRow = [number, ...string[]];
+
+const MAX_VALUE_LENGTH = 1024;
+
+/** A plain loop rather than a zod tuple: a message holds thousands of rows, and this check runs on each. */
+function isImportRow(value: unknown): value is ImportRow {
+  if (!Array.isArray(value) || value.length === 0) return false;
+  const line = value[0];
+  if (typeof line !== "number" || !Number.isInteger(line) || line <= 0) return false;
+  for (let i = 1; i < value.length; i++) {
+    const field = value[i];
+    if (typeof field !== "string" || field.length > MAX_VALUE_LENGTH) return false;
+  }
+  return true;
+}
+
+export const importRowSchema = z.custom<ImportRow>(
+  isImportRow,
+  `expected [line, value…]: a positive integer line, then strings of at most ${MAX_VALUE_LENGTH} characters`,
+);
 
 const tenantId = z.string().regex(TENANT_ID);
 const importId = z.string().regex(IMPORT_ID);
+
+/** 0-based, in file order. */
+const chunkNumber = z.number().int().nonnegative();
+const chunkRows = z.array(importRowSchema).max(CHUNK_ROWS);
+const chunkRejects = z.array(rowRejectSchema).max(CHUNK_ROWS);
 
 export const importChunkMessage = z.object({
   kind: z.literal("chunk"),
   tenantId,
   importId,
-  /** 0-based, in file order; `<tenant>:<importId>:<chunk>` is its deduplication id at the broker. */
-  chunk: z.number().int().nonnegative(),
+  chunk: chunkNumber,
   settings: importSettings,
   columns: z.array(columnBindingSchema).min(1).max(EVENT_FIELDS.length),
-  rows: z.array(importRowSchema).max(CHUNK_ROWS),
-  rejects: z.array(rowRejectSchema).max(CHUNK_ROWS),
+  rows: chunkRows,
+  rejects: chunkRejects,
 });
 export type ImportChunkMessage = z.infer<typeof importChunkMessage>;
+
+export const importChunkPart = z.object({ chunk: chunkNumber, rows: chunkRows, rejects: chunkRejects });
+export type ImportChunkPart = z.infer<typeof importChunkPart>;
+
+/** Consecutive chunks of one import, written together; each is still counted once by its number. */
+export const importChunksMessage = z.object({
+  kind: z.literal("chunks"),
+  tenantId,
+  importId,
+  settings: importSettings,
+  columns: z.array(columnBindingSchema).min(1).max(EVENT_FIELDS.length),
+  chunks: z.array(importChunkPart).min(1).max(MAX_CHUNKS_PER_MESSAGE),
+});
+export type ImportChunksMessage = z.infer<typeof importChunksMessage>;
 
 export const importSealMessage = z.object({
   kind: z.literal("seal"),
@@ -77,12 +118,25 @@ export const importSealMessage = z.object({
 });
 export type ImportSealMessage = z.infer<typeof importSealMessage>;
 
-export const importMessage = z.discriminatedUnion("kind", [importChunkMessage, importSealMessage]);
+export const importMessage = z.discriminatedUnion("kind", [
+  importChunkMessage,
+  importChunksMessage,
+  importSealMessage,
+]);
 export type ImportMessage = z.infer<typeof importMessage>;
 
 /** The broker's deduplication id of a chunk (scoped by tenant: deduplication ids are account-wide). */
 export function chunkDedupId(tenantId: string, importId: string, chunk: number): string {
   return `import:${tenantId}:${importId}:${chunk}`;
+}
+
+/**
+ * The broker's deduplication id of a message carrying chunks `first` to `last`: a single chunk keeps its own
+ * id; a run names both ends, so a run grouped differently (another edge version) is never taken for this one.
+ */
+export function chunksDedupId(tenantId: string, importId: string, first: number, last: number): string {
+  const id = chunkDedupId(tenantId, importId, first);
+  return first === last ? id : `${id}-${last}`;
 }
 
 export function sealDedupId(tenantId: string, importId: string): string {

@@ -1,19 +1,26 @@
 // Reads one CSV upload as a stream and queues it as chunks: bytes → (gunzip) → CSV records → 500-row chunks →
-// one import-actor message each, a few in flight at a time. Reading waits while those are in flight, so memory
-// is bounded by a few chunks whatever the file's size. When the body ends, a `seal` message carries the totals.
+// import-actor messages of up to ten consecutive chunks each, a few in flight at a time. Reading waits while
+// those are in flight, so memory is bounded by a few messages whatever the file's size. When the body ends, a
+// `seal` message carries the totals.
 import { type ChunkContent, CsvChunker, ImportInputError, splitChunk } from "../../domain/imports/chunker.ts";
 import type { ColumnBinding, ColumnMapping } from "../../domain/imports/columns.ts";
 import { CsvFatalError, CsvParser, type CsvRecord } from "../../domain/imports/csv-parser.ts";
-import { chunkDedupId, type ImportSettings, sealDedupId } from "../../domain/imports/messages.ts";
+import {
+  chunksDedupId,
+  type ImportSettings,
+  MAX_CHUNKS_PER_MESSAGE,
+  sealDedupId,
+} from "../../domain/imports/messages.ts";
 import { beginUpload, type ImportRedis, updateUpload } from "../../domain/imports/redis.ts";
 import type { Publisher } from "../../publisher/index.ts";
 
-/** Chunks of one tenant's imports processed at once (the tenant's import lane at the broker). */
+/** Chunk messages of one tenant's imports processed at once (the tenant's import lane at the broker). */
 export const IMPORT_PARALLELISM = 4;
 /** Chunk messages being published at once by one upload. */
 const PUBLISH_CONCURRENCY = 4;
 /** A chunk message is split when larger (the broker refuses messages over 1 MiB). */
 const MAX_MESSAGE_BYTES = 900_000;
+const utf8 = new TextEncoder();
 /** Upload progress is written to Redis at most this often. */
 const PROGRESS_EVERY_MS = 1000;
 /** A chunk's delivery attempts after the first: enough to outlast an actors-host restart or a database blip. */
@@ -86,10 +93,13 @@ class Upload {
   private readonly inFlight = new Set<Promise<void>>();
   private publishError: unknown;
   private nextChunk = 0;
+  /** Serialised chunks waiting to fill a message: numbered, not yet published. */
+  private pending: { first: number; parts: string[]; bytes: number } = { first: 0, parts: [], bytes: 0 };
   private bytes = 0;
   private settings: ImportSettings | undefined;
   private lastProgress = 0;
   private transportError: unknown;
+  private envelopeText: string | undefined;
 
   constructor(
     private readonly services: UploadServices,
@@ -139,7 +149,7 @@ class Upload {
           uploadError: `upload interrupted: ${reason}`,
           bytesReceived: this.bytes,
           rowsRead: this.chunker.rows,
-          chunksPublished: this.nextChunk,
+          chunksPublished: this.handedOver(),
         }).catch(() => {});
       }
       await reader.cancel().catch(() => {});
@@ -229,7 +239,7 @@ class Upload {
     }
   }
 
-  /** Publishes a chunk (split when its message is too big), waiting while too many are in flight. */
+  /** Adds a chunk (split when too big for a message) to the next message, publishing each message filled. */
   private async queue(chunk: ChunkContent): Promise<"queued" | "finished"> {
     if (!this.settings) {
       const begun = await beginUpload(this.services.redis, this.input.tenantId, this.input.importId, {
@@ -240,61 +250,88 @@ class Upload {
       if (begun.final) return "finished";
       this.settings = { ...this.input.settings, createdAt: begun.createdAt };
     }
-    for (const body of this.messages(chunk)) {
-      while (this.inFlight.size >= PUBLISH_CONCURRENCY) await Promise.race(this.inFlight);
-      if (this.publishError !== undefined) throw this.brokerFailure();
-      const number = this.nextChunk++;
-      const publishing = this.services.publisher
-        .publishRaw("import", body, {
-          deduplicationId: chunkDedupId(this.input.tenantId, this.input.importId, number),
-          flowControl: { key: importLane(this.input.tenantId), parallelism: IMPORT_PARALLELISM },
-          retries: CHUNK_RETRIES,
-        })
-        .then(
-          () => {},
-          (error) => {
-            this.publishError ??= error;
-          },
-        )
-        .finally(() => this.inFlight.delete(publishing));
-      this.inFlight.add(publishing);
+    for (const part of this.parts(chunk)) {
+      const bytes = utf8.encode(part).byteLength + 1;
+      const full =
+        this.pending.bytes + bytes + utf8.encode(this.envelope()).byteLength + 16 > MAX_MESSAGE_BYTES;
+      if (this.pending.parts.length > 0 && full) await this.flush();
+      if (this.pending.parts.length === 0) this.pending.first = this.nextChunk;
+      this.pending.parts.push(part);
+      this.pending.bytes += bytes;
+      this.nextChunk++;
+      if (this.pending.parts.length >= MAX_CHUNKS_PER_MESSAGE) await this.flush();
     }
     return "queued";
   }
 
-  /** The chunk as one or more serialised messages, each within the broker's size limit. */
-  private *messages(chunk: ChunkContent): Generator<string> {
-    const body = this.serialise(chunk, this.nextChunk);
-    if (
-      body.length < MAX_MESSAGE_BYTES / 3 ||
-      new TextEncoder().encode(body).byteLength <= MAX_MESSAGE_BYTES
-    ) {
-      yield body;
+  /** Publishes the chunks waiting as one message, waiting while too many are in flight. */
+  private async flush(): Promise<void> {
+    const { first, parts } = this.pending;
+    if (parts.length === 0) return;
+    this.pending = { first: this.nextChunk, parts: [], bytes: 0 };
+    while (this.inFlight.size >= PUBLISH_CONCURRENCY) await Promise.race(this.inFlight);
+    if (this.publishError !== undefined) throw this.brokerFailure();
+    const body = `${this.envelope()},"chunks":[${parts.join(",")}]}`;
+    const publishing = this.services.publisher
+      .publishRaw("import", body, {
+        deduplicationId: chunksDedupId(
+          this.input.tenantId,
+          this.input.importId,
+          first,
+          first + parts.length - 1,
+        ),
+        flowControl: { key: importLane(this.input.tenantId), parallelism: IMPORT_PARALLELISM },
+        retries: CHUNK_RETRIES,
+      })
+      .then(
+        () => {},
+        (error) => {
+          this.publishError ??= error;
+        },
+      )
+      .finally(() => this.inFlight.delete(publishing));
+    this.inFlight.add(publishing);
+  }
+
+  /**
+   * The chunk as one or more serialised `{chunk, rows, rejects}` parts, each small enough to make a message on
+   * its own.
+   */
+  private *parts(chunk: ChunkContent): Generator<string> {
+    // Read when the part is made: the caller numbers each part it takes before asking for the next.
+    const part = JSON.stringify({ chunk: this.nextChunk, rows: chunk.rows, rejects: chunk.rejects });
+    const room = MAX_MESSAGE_BYTES - utf8.encode(this.envelope()).byteLength - 16;
+    if (utf8.encode(part).byteLength <= room) {
+      yield part;
       return;
     }
     if (chunk.rows.length + chunk.rejects.length <= 1) {
       throw new UploadRefused("row_too_large", "body", "a row is too large to queue", this.nextChunk > 0);
     }
     const [first, second] = splitChunk(chunk);
-    yield* this.messages(first);
-    yield* this.messages(second);
+    yield* this.parts(first);
+    yield* this.parts(second);
   }
 
-  /** `tenantId` comes early: monitoring reads it from the start of the body. */
-  private serialise(chunk: ChunkContent, number: number): string {
-    return JSON.stringify({
-      kind: "chunk",
+  /** A `chunks` message up to its list of chunks. `tenantId` comes early: monitoring reads it from there. */
+  private envelope(): string {
+    this.envelopeText ??= JSON.stringify({
+      kind: "chunks",
       tenantId: this.input.tenantId,
       importId: this.input.importId,
-      chunk: number,
       settings: this.settings,
       columns: (this.chunker.columns as ColumnBinding[]).map(({ field, header }) => ({ field, header })),
-      rows: chunk.rows,
-      rejects: chunk.rejects,
-    });
+    }).slice(0, -1);
+    return this.envelopeText;
+  }
+
+  /** Chunks handed to the publisher (the ones waiting to fill a message are not). */
+  private handedOver(): number {
+    return this.nextChunk - this.pending.parts.length;
   }
 
   private async drain(): Promise<void> {
+    await this.flush();
     await Promise.allSettled(this.inFlight);
     if (this.publishError !== undefined) throw this.brokerFailure();
   }
@@ -346,7 +383,7 @@ class Upload {
       this.services.redis,
       this.input.tenantId,
       this.input.importId,
-      { bytesReceived: this.bytes, rowsRead: this.chunker.rows, chunksPublished: this.nextChunk },
+      { bytesReceived: this.bytes, rowsRead: this.chunker.rows, chunksPublished: this.handedOver() },
       now,
     );
   }
