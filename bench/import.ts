@@ -8,7 +8,8 @@
 //   2. baseline: psql \copy of the same 1,000,000 rows into the raw table alone. Target: the whole path ≥ 25%
 //      of the \copy rate.
 //   npm run bench -- import [--rows 1000000] [--small 100000]
-// Env: REDIS_URL (redis://127.0.0.1:6379), DATABASE_URL (a server; a throwaway database is created on it).
+// Env: REDIS_URL (redis://127.0.0.1:6379), DATABASE_URL (a server; a throwaway database is created on it),
+// PROFILE_ACTORS=<dir> (the actors host writes a Markdown CPU profile there when it stops).
 import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,7 +72,13 @@ export async function run(args: string[]): Promise<void> {
       bridgeToken: BRIDGE_TOKEN,
       brokerPrefix: BROKER_PREFIX,
       operatorToken: OPERATOR_TOKEN,
-      actorsEnv: { INFLUENCER_SINK: "off", FAIRWAY_MONITOR_NAMESPACE: `bench-${RUN_ID}` },
+      actorsEnv: {
+        INFLUENCER_SINK: "off",
+        FAIRWAY_MONITOR_NAMESPACE: `bench-${RUN_ID}`,
+        ...(process.env.PROFILE_ACTORS
+          ? { BUN_OPTIONS: `--cpu-prof-md --cpu-prof-dir=${process.env.PROFILE_ACTORS}` }
+          : {}),
+      },
     });
     redis = stack.redis;
     const edgeUrl = stack.edge;
@@ -137,7 +144,9 @@ export async function run(args: string[]): Promise<void> {
         `${navigator.hardwareConcurrency} cores): ` +
         cpu
           .map(
-            ([name, seconds]) => `${name} ${seconds.toFixed(1)} (${((100 * seconds) / total).toFixed(0)}%)`,
+            ([name, seconds]) =>
+              `${name} ${seconds.toFixed(1)} (${((100 * seconds) / total).toFixed(0)}%, ` +
+              `${((seconds * 1e6) / bigRows).toFixed(1)} µs/row)`,
           )
           .join(", "),
     );
@@ -319,14 +328,19 @@ function cpuSeconds(pids: Record<string, number>, databaseName: string): Record<
       continue;
     }
     if (command.startsWith("redis-server")) out["redis-server"] += read(Number(entry));
+    // The bench database's own backends and the server's background processes (WAL writer, checkpointer…);
+    // not other databases' backends, which belong to whatever else runs on this machine.
     else if (
       command.startsWith("postgres:") &&
-      (command.includes(databaseName) || !command.includes(" fairway"))
+      (command.includes(databaseName) || !CLIENT_BACKEND.test(command))
     )
       out.postgres += read(Number(entry));
   }
   return out;
 }
+
+/** A backend serving a client: its process title names the client's address (`host(port)` or `[local]`). */
+const CLIENT_BACKEND = /\(\d+\)|\[local\]/;
 
 function rssMiB(pid: number): number {
   try {
