@@ -38,13 +38,19 @@ export const ROLLUPS: readonly Rollup[] = [
   { table: "ad_rollup_day_campaign", grain: "day", dimensions: ["channel", "campaign", "country"] },
 ];
 
-/** `INSERT … SELECT` that adds the `inserted` CTE's rows into one rollup table (constants only). */
+/**
+ * `INSERT … SELECT` that adds the `inserted` CTE's rows into one rollup table (constants only). The grouping
+ * keys are sorted as bytes (`COLLATE "C"`), which skips the locale library: equality, and so every group, is
+ * the same under any deterministic collation, and every batch still locks rows in one fixed order (in a C or
+ * C.UTF-8 database, the order of the key's own index).
+ */
 function foldInto({ table, grain, dimensions }: Rollup): string {
   const key = ["tenant_id", "bucket", ...dimensions].join(", ");
   const positions = [1, 2, ...dimensions.map((_, i) => i + 3)].join(", ");
+  const keyValues = ["tenant_id", ...dimensions].map((column) => `${column} COLLATE "C"`);
   return `INSERT INTO ${table} AS r
       (${key}, impressions, views, clicks, conversions, spend, revenue)
-    SELECT tenant_id, date_trunc('${grain}', ts, 'UTC'), ${dimensions.join(", ")},
+    SELECT ${keyValues[0]}, date_trunc('${grain}', ts, 'UTC'), ${keyValues.slice(1).join(", ")},
       count(*) FILTER (WHERE kind = 'impression'), count(*) FILTER (WHERE kind = 'view'),
       count(*) FILTER (WHERE kind = 'click'), count(*) FILTER (WHERE kind = 'conversion'),
       sum(cost), sum(revenue)
@@ -64,26 +70,31 @@ function foldInto({ table, grain, dimensions }: Rollup): string {
 /** One `fold_<table>` CTE per rollup, in `ROLLUPS` order: the same tables in the same order for every batch. */
 const FOLD_CTES = ROLLUPS.map((rollup) => `, fold_${rollup.table} AS (${foldInto(rollup)}\n    )`).join("");
 
-/** The CTEs every write shares: decode the events, insert the new ones, fold them into every rollup. */
-function insertAndFoldCtes(tenantId: string, eventsJson: string) {
+/**
+ * The CTEs every write shares: decode the events, insert the new ones, fold them into every rollup. The
+ * events arrive as one array per column: Postgres reads typed arrays with less work per row than a JSON
+ * document, which matters for bulk imports of millions of rows.
+ */
+function insertAndFoldCtes(tenantId: string, events: readonly EventToStore[]) {
+  const columns = eventColumns(events);
   return sql`
     WITH incoming AS (
-      SELECT * FROM jsonb_to_recordset(${eventsJson}::jsonb) AS x(
-        event_id text, ts timestamptz, kind text, channel text, campaign text, ad text, country text, city text,
-        cost numeric, revenue numeric)
+      SELECT * FROM unnest(${columns.eventId}::text[], ${columns.ts}::timestamptz[], ${columns.kind}::text[],
+        ${columns.channel}::text[], ${columns.campaign}::text[], ${columns.ad}::text[], ${columns.country}::text[],
+        ${columns.city}::text[], ${columns.cost}::numeric[], ${columns.revenue}::numeric[])
+        AS x(event_id, ts, kind, channel, campaign, ad, country, city, cost, revenue)
     ), inserted AS (
       INSERT INTO ad_events (tenant_id, event_id, ts, kind, channel, campaign, ad, country, city, cost, revenue)
-      SELECT ${tenantId}, event_id, ts, kind, channel, campaign, ad, country, city,
-        coalesce(cost, 0), coalesce(revenue, 0)
+      SELECT ${tenantId}, event_id, ts, kind, channel, campaign, ad, country, city, cost, revenue
       FROM incoming
       ON CONFLICT (tenant_id, event_id, ts) DO NOTHING
       RETURNING tenant_id, ts, kind, channel, campaign, ad, country, city, cost, revenue
     )${sql.raw(FOLD_CTES)}`;
 }
 
-/** The whole write: tenant and events (as JSON) are its only parameters. */
-function insertAndFold(tenantId: string, eventsJson: string) {
-  return sql`${insertAndFoldCtes(tenantId, eventsJson)}
+/** The whole write: the tenant and the events' columns are its only parameters. */
+function insertAndFold(tenantId: string, events: readonly EventToStore[]) {
+  return sql`${insertAndFoldCtes(tenantId, events)}
     SELECT count(*)::int AS inserted FROM inserted`;
 }
 
@@ -100,25 +111,36 @@ export async function insertEventsWithRollups(
   events: readonly EventToStore[],
 ): Promise<{ inserted: number }> {
   if (events.length === 0) return { inserted: 0 };
-  const result = await db.execute<{ inserted: number }>(insertAndFold(tenantId, eventsAsJson(events)));
+  const result = await db.execute<{ inserted: number }>(insertAndFold(tenantId, events));
   return { inserted: Number(result[0]?.inserted ?? 0) };
 }
 
-/** The events as the JSON document the statement decodes (snake_case columns, money defaulting to 0). */
-function eventsAsJson(events: readonly EventToStore[]): string {
-  const rows = events.map((event) => ({
-    event_id: event.eventId,
-    ts: event.ts instanceof Date ? event.ts.toISOString() : event.ts,
-    kind: event.kind,
-    channel: event.channel,
-    campaign: event.campaign,
-    ad: event.ad,
-    country: event.country,
-    city: event.city,
-    cost: event.cost ?? "0",
-    revenue: event.revenue ?? "0",
-  }));
-  return JSON.stringify(rows);
+/**
+ * The events as one Postgres array literal per column, each bound as a single text parameter (money defaults
+ * to 0). Every element is quoted, so any text survives.
+ */
+function eventColumns(events: readonly EventToStore[]) {
+  const column = (value: (event: EventToStore) => string) =>
+    `{${events.map((event) => arrayElement(value(event))).join(",")}}`;
+  return {
+    eventId: column((event) => event.eventId),
+    ts: column((event) => (event.ts instanceof Date ? event.ts.toISOString() : String(event.ts))),
+    kind: column((event) => event.kind),
+    channel: column((event) => event.channel),
+    campaign: column((event) => event.campaign),
+    ad: column((event) => event.ad),
+    country: column((event) => event.country),
+    city: column((event) => event.city),
+    cost: column((event) => event.cost ?? "0"),
+    revenue: column((event) => event.revenue ?? "0"),
+  };
+}
+
+const NEEDS_ESCAPE = /["\\]/;
+
+/** One quoted array element: `"` and `\` escaped with a backslash. */
+function arrayElement(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? `"${value.replace(/["\\]/g, "\\$&")}"` : `"${value}"`;
 }
 
 /** What the ingest actor needs to keep the live leaderboards (see `insertEventsWithLeaderboardTally`). */
@@ -165,7 +187,7 @@ export async function insertEventsWithLeaderboardTally(
     tally: LeaderboardTallyRow[];
     pending: PendingTally[];
   }>(sql`
-    ${insertAndFoldCtes(tenantId, eventsAsJson(events))}, tallied AS (
+    ${insertAndFoldCtes(tenantId, events)}, tallied AS (
       SELECT floor(extract(epoch FROM ts) / 60)::bigint AS minute, ad,
         count(*) FILTER (WHERE kind = 'click') AS clicks,
         count(*) FILTER (WHERE kind = 'impression') AS impressions,
