@@ -48,7 +48,7 @@ export interface EdgeEnv {
     tenant: Tenant;
     /** The tenant's data version, read in the same round trip as authentication. */
     dataVersion: number;
-    /** Values of the keys a route asked `tenantAuth` to prefetch, by key (null when missing). */
+    /** Values of the keys a route asked `tenantAuth` to prefetch, by key: the stored text, null when missing. */
     prefetched: ReadonlyMap<string, unknown>;
     /** Set by the query routes when they answer with a result, so monitoring need not re-read the body. */
     cacheOutcome?: "hit" | "miss" | "stale";

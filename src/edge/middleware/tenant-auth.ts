@@ -5,6 +5,7 @@ import { keys } from "../../domain/keys.ts";
 import {
   constantTimeEqual,
   hashApiKey,
+  type TenantRecord,
   tenantFromHash,
   tenantIdOfKey,
   tenantOf,
@@ -15,17 +16,26 @@ import { type RateLimitVerdict, TenantRateLimiter } from "../services/rate-limit
 import {
   coalescingTransport,
   directTransport,
+  hashFromFields,
   RedisBatch,
+  type RedisCommand,
   type RedisTransport,
 } from "../services/redis-batch.ts";
 import { bearerToken } from "./bearer.ts";
 
+/** A key to GET, or a key read by a command of its own (a conditional read, say). */
+export type PrefetchRead = string | { key: string; command: RedisCommand };
+
 export interface TenantAuthOptions {
   /**
-   * Keys to GET in the same round trip, given the tenant id the key claims (trusted only once the key
-   * matches). Their values land in `c.get("prefetched")`. May read the request body.
+   * Keys to read in the same round trip, given the tenant id the key claims (trusted only once the key
+   * matches). Their raw replies land in `c.get("prefetched")` by key: for a GET the stored text, or null.
+   * May read the request body.
    */
-  prefetch?: (c: Context<EdgeEnv>, tenantId: string) => readonly string[] | Promise<readonly string[]>;
+  prefetch?: (
+    c: Context<EdgeEnv>,
+    tenantId: string,
+  ) => readonly PrefetchRead[] | Promise<readonly PrefetchRead[]>;
 }
 
 const INVALID_KEY = "Invalid API key";
@@ -82,19 +92,21 @@ export function tenantAuth(
     const tenantId = tenantIdOfKey(presented);
     if (tenantId === null) throw unauthorized(c, INVALID_KEY);
 
-    const [keyHash, extraKeys] = await Promise.all([
+    const [keyHash, extraReads] = await Promise.all([
       keyHashes.of(presented),
       options.prefetch ? options.prefetch(c, tenantId) : [],
     ]);
     const batch = new RedisBatch(services.redis, transport);
-    const recordReply = batch.queue<Record<string, unknown> | null>((p) => p.hgetall(keys.tenant(tenantId)));
-    const versionReply = batch.queue<unknown>((p) => p.get(keys.dataVersion(tenantId)));
-    const extraReplies = extraKeys.map((key) => batch.queue<unknown>((p) => p.get(key)));
+    const recordReply = batch.queue(["hgetall", keys.tenant(tenantId)]);
+    const versionReply = batch.queue(["get", keys.dataVersion(tenantId)]);
+    const extraReplies = extraReads.map((read) =>
+      batch.queue(typeof read === "string" ? ["get", read] : read.command),
+    );
     const known = limiter.knownLimitsOf(tenantId);
     const earlyVerdict = known && limiter.limit(batch, tenantId, keyHash, known);
     await sendBatch(batch);
 
-    const record = tenantFromHash(await redisReply(recordReply));
+    const record = tenantFromFields(await redisReply(recordReply));
     if (!record || !constantTimeEqual(record.apiKeyHash, keyHash)) throw unauthorized(c, INVALID_KEY);
     if (record.disabledAt !== null) throw new ApiError(403, "tenant_disabled", "This tenant is disabled");
     limiter.remember(record.id, record);
@@ -111,12 +123,27 @@ export function tenantAuth(
     }
 
     const prefetched = new Map<string, unknown>();
-    for (const [i, key] of extraKeys.entries()) prefetched.set(key, await redisReply(extraReplies[i]));
+    for (const [i, read] of extraReads.entries()) {
+      prefetched.set(typeof read === "string" ? read : read.key, await redisReply(extraReplies[i]));
+    }
     c.set("tenant", tenantOf(record));
     c.set("dataVersion", dataVersionOf(await redisReply(versionReply)));
     c.set("prefetched", prefetched);
     await next();
   };
+}
+
+/** The tenant hash from HGETALL's raw reply; its name is stored JSON-encoded (see `tenantToHash`). */
+function tenantFromFields(fields: unknown): TenantRecord | null {
+  const hash: Record<string, unknown> | null = hashFromFields(fields);
+  if (hash && typeof hash.name === "string") {
+    try {
+      hash.name = JSON.parse(hash.name);
+    } catch {
+      // A name stored as plain text is read as it is.
+    }
+  }
+  return tenantFromHash(hash);
 }
 
 /** `{t:<id>}:ver` as a number: missing (no data yet) is version 0. */

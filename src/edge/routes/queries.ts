@@ -6,40 +6,33 @@ import type { CachedResult } from "../../domain/query-jobs.ts";
 import type { EdgeEnv, EdgeServices } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { tenantAuth } from "../middleware/tenant-auth.ts";
+import {
+  type CacheOutcome,
+  type EntryRead,
+  entryFrom,
+  entryRead,
+  resultBody,
+  resultJson,
+} from "../services/cached-answers.ts";
 import { readBodyText } from "../services/json-body.ts";
 import { type QueryRequest, queryRequestFromText } from "../services/query-request.ts";
-import { cachedResultFrom, isFresh, type QuerySnapshot } from "../services/query-results.ts";
+import { isFresh, type QuerySnapshot } from "../services/query-results.ts";
 import { cacheKeyOf, computeQuery, queryServices } from "../services/query-runner.ts";
 import { querySettings } from "../services/query-settings.ts";
 import { QUERY_ID } from "../services/single-flight.ts";
 import { parseWait } from "../services/wait-param.ts";
 
-export type CacheOutcome = "hit" | "miss" | "stale";
+export type { CacheOutcome } from "../services/cached-answers.ts";
 
 /** Seconds a client should wait before polling a query that is not done yet. */
 const POLL_AFTER_SECONDS = 1;
-
-export function resultBody(entry: CachedResult, cache: CacheOutcome) {
-  return {
-    data: entry.data,
-    meta: {
-      cache,
-      queryId: entry.queryId,
-      dataVersion: entry.dataVersion,
-      computedAt: new Date(entry.computedAt).toISOString(),
-      durationMs: entry.durationMs,
-      source: entry.source,
-      rowCount: entry.data.length,
-      columns: entry.columns,
-    },
-  };
-}
 
 export function registerQueries(app: Hono<EdgeEnv>, services: EdgeServices): void {
   const settings = querySettings(services);
   // The body is read and hashed while the key is checked, so the cache entry rides the auth round trip; its
   // errors are reported only once the caller has proven who it is.
   const prepared = new WeakMap<Request, Promise<QueryRequest>>();
+  const entryReads = new WeakMap<Request, EntryRead>();
   const auth = tenantAuth(services, {
     async prefetch(c, tenantId) {
       const request = readBodyText(c, settings.maxBodyBytes).then((text) =>
@@ -48,7 +41,10 @@ export function registerQueries(app: Hono<EdgeEnv>, services: EdgeServices): voi
       request.catch(() => {});
       prepared.set(c.req.raw, request);
       const ready = await request.catch(() => undefined);
-      return ready ? [cacheKeyOf(tenantId, ready)] : [];
+      if (!ready) return [];
+      const read = entryRead(cacheKeyOf(tenantId, ready));
+      entryReads.set(c.req.raw, read);
+      return [read];
     },
   });
 
@@ -57,7 +53,12 @@ export function registerQueries(app: Hono<EdgeEnv>, services: EdgeServices): voi
     const waitMs = parseWait(c.req.query("wait"), settings.defaultWaitMs, settings.maxWaitMs);
     const tenant = c.get("tenant");
     const dataVersion = c.get("dataVersion");
-    const entry = cachedResultFrom(c.get("prefetched").get(cacheKeyOf(tenant.id, request)));
+    // The read was made for the tenant the key claimed: it counts only if that is the tenant it proved to be.
+    const read = entryReads.get(c.req.raw);
+    const entry =
+      read?.key === cacheKeyOf(tenant.id, request)
+        ? entryFrom(read, c.get("prefetched").get(read.key))
+        : null;
 
     if (entry && request.mode !== "no-cache") {
       if (isFresh(entry, dataVersion, settings.cacheTtlSeconds, Date.now()))
@@ -141,7 +142,7 @@ function registerQueryEvents(app: Hono<EdgeEnv>, services: EdgeServices, maxMs: 
 /** 200 with the result, telling monitoring how it was served. */
 function answerWithResult(c: Context<EdgeEnv>, entry: CachedResult, cache: CacheOutcome): Response {
   c.set("cacheOutcome", cache);
-  return c.json(resultBody(entry, cache));
+  return c.body(resultJson(entry, cache), 200, { "Content-Type": "application/json" });
 }
 
 /** 200 with the result, 422 for a failed query, 202 while it is queued or running. */

@@ -3,7 +3,7 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import { keys } from "../../domain/keys.ts";
 import type { CachedResult, QueryStatus, QueryStatusRecord } from "../../domain/query-jobs.ts";
-import { RedisBatch, RedisCommandError } from "./redis-batch.ts";
+import { hashFromFields, RedisBatch, RedisCommandError } from "./redis-batch.ts";
 
 /** What is known about a query at one moment. */
 export interface QuerySnapshot {
@@ -23,7 +23,7 @@ export function isFinished(status: QueryStatusRecord | null): boolean {
   return status?.status === "done" || status?.status === "error";
 }
 
-/** The status hash as HGETALL returns it (values JSON-parsed by the client where they parse). */
+/** The status hash as an object of its fields (as text, or as the client JSON-parsed them). */
 export function statusFromHash(hash: Record<string, unknown> | null | undefined): QueryStatusRecord | null {
   if (!hash || !STATUSES.includes(hash.status as QueryStatus)) return null;
   const num = (name: string) => {
@@ -83,15 +83,20 @@ export class QueryResults {
     const batch = new RedisBatch(this.redis);
     // The stream position is read before the status: an event added between the two reads is then seen
     // either in the status or by the XREAD that starts from this position.
-    const last = batch.queue<Record<string, unknown>>((p) => p.xrevrange(keys.done(tenantId), "+", "-", 1));
-    const statusHash = batch.queue<Record<string, unknown> | null>((p) =>
-      p.hgetall(keys.query(tenantId, queryId)),
-    );
-    const rank = batch.queue<number | null>((p) => p.zrank(keys.lane(tenantId), queryId));
-    const cached = hash ? batch.queue<unknown>((p) => p.get(keys.cache(tenantId, hash))) : undefined;
+    const last = batch.queue<[string, unknown][] | null>([
+      "xrevrange",
+      keys.done(tenantId),
+      "+",
+      "-",
+      "COUNT",
+      1,
+    ]);
+    const statusFields = batch.queue<unknown>(["hgetall", keys.query(tenantId, queryId)]);
+    const rank = batch.queue<number | null>(["zrank", keys.lane(tenantId), queryId]);
+    const cached = hash ? batch.queue<unknown>(["get", keys.cache(tenantId, hash)]) : undefined;
     await batch.send();
-    const status = statusFromHash(await statusHash);
-    const lastEventId = Object.keys((await last) ?? {})[0] ?? "0-0";
+    const status = statusFromHash(hashFromFields(await statusFields));
+    const lastEventId = (await last)?.[0]?.[0] ?? "0-0";
     // The lane may not be a sorted set of query ids: then there is no position to report.
     const position = await rank.then(
       (value) => (typeof value === "number" ? value + 1 : undefined),

@@ -1,72 +1,109 @@
 // One explicit pipeline per request: every read a request needs goes to Redis in one HTTP round trip. On a
 // long-lived server (Bun, Deno) the pipelines of requests arriving together can share that round trip too.
-import type { Redis } from "@upstash/redis/cloudflare";
+// Commands travel as plain arrays and replies come back as Redis gave them (strings, integers, arrays, null):
+// the hot path decodes only what it reads, instead of the client JSON-parsing every value it receives.
+import type { Redis, Requester } from "@upstash/redis/cloudflare";
 import { portableEval, portableSha } from "./portable-scripts.ts";
 
-type Pipeline = ReturnType<Redis["pipeline"]>;
-/** Adds one command to a pipeline. */
-export type PipelineOp = (pipeline: Pipeline) => unknown;
-/** One command's reply as `exec({keepErrors: true})` gives it. */
+/** One command as the REST protocol carries it: `["hgetall", key]`. */
+export type RedisCommand = readonly (string | number)[];
+/** One command's reply in a `/pipeline` answer. */
 export type PipelineReply = { result?: unknown; error?: string };
 
 /** Sends a batch's commands and returns one reply per command, in order. */
 export interface RedisTransport {
-  exec(ops: readonly PipelineOp[]): Promise<PipelineReply[]>;
+  exec(commands: readonly RedisCommand[]): Promise<PipelineReply[]>;
+}
+
+/**
+ * The HTTP requester inside an @upstash/redis client: it carries the URL, token, response encoding, retries
+ * and read-your-writes token the client was configured with. The client keeps it in a protected field.
+ */
+function requesterOf(redis: Redis): Requester {
+  const requester = (redis as unknown as { client?: Requester }).client;
+  if (typeof requester?.request !== "function") {
+    throw new TypeError("this Redis client has no REST requester to send raw pipelines through");
+  }
+  return requester;
 }
 
 /** Each batch is its own `/pipeline` request. */
 export function directTransport(redis: Redis): RedisTransport {
+  const requester = requesterOf(redis);
   return {
-    async exec(ops) {
-      const pipeline = redis.pipeline();
-      for (const op of ops) op(pipeline);
-      return (await pipeline.exec({ keepErrors: true })) as PipelineReply[];
+    async exec(commands) {
+      const replies = await requester.request<unknown>({ path: ["pipeline"], body: commands });
+      if (!Array.isArray(replies) || replies.length !== commands.length) {
+        throw new Error(`Redis answered a pipeline of ${commands.length} commands with something else`);
+      }
+      return replies as PipelineReply[];
     },
   };
 }
 
-/** Most batches merged into one request; past this the window is sent at once. */
+/** Most commands merged into one request; past this the window is sent even while others are in flight. */
 const MAX_COALESCED_COMMANDS = 1000;
+/** Requests to Redis in flight at once; batches arriving meanwhile wait and go together when one returns. */
+const MAX_IN_FLIGHT = 2;
 
 /**
- * Batches handed over within the same turn of the event loop go to Redis as one `/pipeline` request, each
- * getting its own slice of the replies back: under load, fewer and larger round trips. For servers only: on
+ * Batches handed over while Redis is busy go as one `/pipeline` request, each getting its own slice of the
+ * replies back: a window opens with the first batch and is sent at the next turn of the event loop, or, while
+ * MAX_IN_FLIGHT requests are already out, as soon as one of them returns. An idle server adds no wait; a busy
+ * one sends fewer, larger requests instead of queueing many small ones behind each other. For servers only: on
  * Workers a promise settled by another request's I/O is not allowed, so the Workers entry uses `direct`.
  */
-export function coalescingTransport(redis: Redis): RedisTransport {
-  let window: {
-    ops: PipelineOp[];
+export function coalescingTransport(redis: Redis, maxInFlight = MAX_IN_FLIGHT): RedisTransport {
+  const direct = directTransport(redis);
+  type Window = {
+    commands: RedisCommand[];
     batches: { count: number; settle: (replies: PipelineReply[] | Error) => void }[];
-  } | null = null;
-  const flush = async () => {
-    const current = window;
-    window = null;
-    if (!current) return;
+  };
+  let window: Window | null = null;
+  /** The window has had its turn and is only waiting for a request slot. */
+  let ready = false;
+  let inFlight = 0;
+  const send = async (current: Window) => {
+    inFlight++;
     let replies: PipelineReply[] | Error;
     try {
-      replies = await directTransport(redis).exec(current.ops);
+      replies = await direct.exec(current.commands);
     } catch (error) {
       replies = error as Error;
     }
+    inFlight--;
+    // The window that waited for this slot leaves before these replies wake their requests.
+    if (ready) flush(true);
     let offset = 0;
     for (const batch of current.batches) {
       batch.settle(replies instanceof Error ? replies : replies.slice(offset, offset + batch.count));
       offset += batch.count;
     }
   };
+  const flush = (force: boolean) => {
+    const current = window;
+    if (!current) return;
+    if (!force && inFlight >= maxInFlight) {
+      ready = true;
+      return;
+    }
+    window = null;
+    ready = false;
+    void send(current);
+  };
   return {
-    exec(ops) {
+    exec(commands) {
       return new Promise((resolve, reject) => {
         if (!window) {
-          window = { ops: [], batches: [] };
-          nextTurn(() => void flush());
+          window = { commands: [], batches: [] };
+          nextTurn(() => flush(false));
         }
-        window.ops.push(...ops);
+        for (const command of commands) window.commands.push(command);
         window.batches.push({
-          count: ops.length,
+          count: commands.length,
           settle: (replies) => (replies instanceof Error ? reject(replies) : resolve(replies)),
         });
-        if (window.ops.length >= MAX_COALESCED_COMMANDS) void flush();
+        if (window.commands.length >= MAX_COALESCED_COMMANDS) flush(true);
       });
     },
   };
@@ -92,32 +129,36 @@ export class RedisCommandError extends Error {
 }
 
 /**
- * Collects commands, sends them together with `send()`, and settles each command's own promise.
+ * Collects commands, sends them together with `send()`, and settles each command's own promise with its raw
+ * reply: bulk strings as strings (a JSON value stored as text stays text), integers as numbers, nil as null.
  *
  * @example
  * const batch = new RedisBatch(redis);
- * const version = batch.queue((p) => p.get(keys.dataVersion(t)));
+ * const version = batch.queue(["get", keys.dataVersion(t)]);
  * await batch.send();
- * await version;
+ * Number(await version);
  */
 export class RedisBatch {
-  private readonly ops: PipelineOp[] = [];
+  private readonly commands: RedisCommand[] = [];
   private readonly waiters: Waiter[] = [];
   private sent = false;
+  private readonly transport: RedisTransport;
 
   constructor(
     private readonly redis: Redis,
-    private readonly transport: RedisTransport = directTransport(redis),
-  ) {}
+    transport?: RedisTransport,
+  ) {
+    this.transport = transport ?? directTransport(redis);
+  }
 
   get isOpen(): boolean {
     return !this.sent;
   }
 
-  /** Adds one command; its promise settles once the batch has been sent. */
-  queue<T>(add: PipelineOp): Promise<T> {
+  /** Adds one command; its promise settles with the raw reply once the batch has been sent. */
+  queue<T = unknown>(command: RedisCommand): Promise<T> {
     if (this.sent) throw new Error("this Redis batch was already sent");
-    this.ops.push(add);
+    this.commands.push(command);
     const promise = new Promise<T>((resolve, reject) =>
       this.waiters.push({ resolve: resolve as (value: unknown) => void, reject }),
     );
@@ -133,7 +174,7 @@ export class RedisBatch {
     if (this.waiters.length === 0) return;
     let results: PipelineReply[];
     try {
-      results = await this.transport.exec(this.ops);
+      results = await this.transport.exec(this.commands);
     } catch (error) {
       for (const waiter of this.waiters) waiter.reject(error as Error);
       throw error;
@@ -157,7 +198,7 @@ export class RedisBatch {
         const runnable = portableSha(sha);
         return this.sent
           ? redis.evalsha(runnable, keys, args)
-          : this.queue((p) => p.evalsha(runnable, keys, args));
+          : this.queue(["evalsha", runnable, keys.length, ...keys, ...args.map(argumentText)]);
       }) as Redis["evalsha"],
       eval: ((script: string, keys: string[], args: unknown[]) =>
         portableEval(redis, script, keys, args)) as Redis["eval"],
@@ -165,4 +206,19 @@ export class RedisBatch {
       set: ((key: string, value: unknown) => redis.set(key, value)) as Redis["set"],
     };
   }
+}
+
+/** HGETALL's raw reply (field, value, field, value, …) as an object; null for a missing hash. */
+export function hashFromFields(fields: unknown): Record<string, string> | null {
+  if (!Array.isArray(fields) || fields.length === 0) return null;
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) hash[String(fields[i])] = String(fields[i + 1]);
+  return hash;
+}
+
+/** A script argument as the official client sends it: text and numbers as they are, anything else as JSON. */
+function argumentText(value: unknown): string | number {
+  if (typeof value === "string" || typeof value === "number") return value;
+  if (typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
 }

@@ -50,7 +50,7 @@ describe("authentication", () => {
     expect(await json(response)).toEqual({
       tenant: { id, name: "acme", concurrencyLimit: 2, rateLimit: 100, rateLimitWindowSeconds: 60 },
       dataVersion: 7,
-      prefetched: [[keys.dataVersion(id), 7]],
+      prefetched: [[keys.dataVersion(id), "7"]], // as Redis stored it
     });
   });
 
@@ -152,6 +152,8 @@ describe("rate limiting", () => {
 describe("one round trip", () => {
   let proxy: ReturnType<typeof Bun.serve>;
   const seen: string[] = [];
+  /** The bridge's answers, in the order of `seen`. */
+  const answers: string[] = [];
 
   beforeAll(() => {
     // Counts every REST request on its way to the bridge.
@@ -162,7 +164,14 @@ describe("one round trip", () => {
         const url = new URL(request.url);
         const body = await request.text();
         seen.push(`${url.pathname} ${body}`);
-        return fetch(`${h.bridge.url}${url.pathname}`, { method: "POST", headers: request.headers, body });
+        const answer = await fetch(`${h.bridge.url}${url.pathname}`, {
+          method: "POST",
+          headers: request.headers,
+          body,
+        });
+        const text = await answer.text();
+        answers.push(text);
+        return new Response(text, { status: answer.status, headers: answer.headers });
       },
     });
   });
@@ -204,5 +213,63 @@ describe("one round trip", () => {
     for (const command of ['"hgetall"', '"evalsha"', keys.cache(id, hash), keys.dataVersion(id)]) {
       expect(seen[0]).toContain(command);
     }
+  });
+
+  test("a repeated hit does not fetch the entry again, and a changed entry is answered in full", async () => {
+    const { id, apiKey } = await h.createTenant();
+    const query: Query = { measures: ["clicks"], dimensions: ["channel"] };
+    const { hash } = await queryHash(query, Date.now());
+    const entryWith = (clicks: number): CachedResult => ({
+      queryId: `q${String(clicks).padStart(24, "7")}`,
+      dataVersion: 0,
+      computedAt: Date.now(),
+      durationMs: 3,
+      source: "ad_rollup_day",
+      columns: ["channel", "clicks"],
+      data: [{ channel: "marker-channel", clicks }],
+    });
+    const store = (entry: CachedResult) =>
+      h.redis.set(keys.cache(id, hash), JSON.stringify(entry), { ex: 60 });
+    // Plain JSON answers, so the test can see whether the entry's text travelled.
+    const redis = new Redis({
+      url: proxy.url.href.replace(/\/$/, ""),
+      token: h.bridgeToken,
+      responseEncoding: false,
+    });
+    const app = createApp({ ...h.services, redis });
+    const call = async () => {
+      seen.length = 0;
+      answers.length = 0;
+      const response = await app.request("/v1/queries", {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify(query),
+      });
+      expect(response.status).toBe(200);
+      return (await json(response)) as {
+        data: { channel: string; clicks: number }[];
+        meta: { cache: string };
+      };
+    };
+
+    await store(entryWith(5));
+    expect((await call()).data).toEqual([{ channel: "marker-channel", clicks: 5 }]);
+    await call(); // the entry's fingerprint is known from here on
+    const repeated = await call();
+    expect(repeated).toMatchObject({
+      data: [{ channel: "marker-channel", clicks: 5 }],
+      meta: { cache: "hit" },
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toContain('"eval"');
+    expect(answers[0]).not.toContain("marker-channel");
+
+    // The entry was replaced (a newer answer for the same question): the new one is served at once.
+    await store(entryWith(9));
+    expect((await call()).data).toEqual([{ channel: "marker-channel", clicks: 9 }]);
+    expect(answers[0]).toContain("marker-channel");
+    await call();
+    expect((await call()).data).toEqual([{ channel: "marker-channel", clicks: 9 }]);
+    expect(answers[0]).not.toContain("marker-channel");
   });
 });

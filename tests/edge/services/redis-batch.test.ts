@@ -15,6 +15,8 @@ let bridge: RedisRest;
 let proxy: ReturnType<typeof Bun.serve>;
 let redis: Redis;
 const requests: string[] = [];
+/** Added to every proxied request, to keep requests in flight. */
+let proxyDelayMs = 0;
 
 beforeAll(async () => {
   bridge = await startRedisRest({
@@ -29,6 +31,7 @@ beforeAll(async () => {
     async fetch(request) {
       const path = new URL(request.url).pathname;
       requests.push(path);
+      if (proxyDelayMs > 0) await Bun.sleep(proxyDelayMs);
       return fetch(`${bridge.url}${path}`, {
         method: "POST",
         headers: request.headers,
@@ -50,9 +53,9 @@ function batchOf(transport = directTransport(redis)) {
   const batch = new RedisBatch(redis, transport);
   return {
     batch,
-    a: batch.queue<number>((p) => p.get(`${prefix}:a`)),
-    b: batch.queue<number>((p) => p.get(`${prefix}:b`)),
-    broken: batch.queue<number>((p) => p.incr(`${prefix}:text`)),
+    a: batch.queue(["get", `${prefix}:a`]),
+    b: batch.queue(["get", `${prefix}:b`]),
+    broken: batch.queue(["incr", `${prefix}:text`]),
   };
 }
 
@@ -62,10 +65,11 @@ describe("RedisBatch", () => {
     const { batch, a, b, broken } = batchOf();
     await batch.send();
     expect(requests).toEqual(["/pipeline"]);
-    expect(await a).toBe(1);
-    expect(await b).toBe(2);
+    // Replies as Redis gave them: stored text stays text.
+    expect(await a).toBe("1");
+    expect(await b).toBe("2");
     await expect(broken).rejects.toBeInstanceOf(RedisCommandError);
-    expect(() => batch.queue((p) => p.get("x"))).toThrow("already sent");
+    expect(() => batch.queue(["get", "x"])).toThrow("already sent");
   });
 
   test("a coalescing transport sends the batches of one event-loop turn as one request, each its own replies", async () => {
@@ -75,9 +79,38 @@ describe("RedisBatch", () => {
     await Promise.all(batches.map(({ batch }) => batch.send()));
     expect(requests).toEqual(["/pipeline"]);
     for (const { a, b, broken } of batches) {
-      expect(await a).toBe(1);
-      expect(await b).toBe(2);
+      expect(await a).toBe("1");
+      expect(await b).toBe("2");
       await expect(broken).rejects.toBeInstanceOf(RedisCommandError);
+    }
+  });
+
+  test("batches arriving while requests are in flight wait for a free slot and go together", async () => {
+    const transport = coalescingTransport(redis, 1);
+    requests.length = 0;
+    proxyDelayMs = 100;
+    try {
+      const first = batchOf(transport);
+      const firstSent = first.batch.send();
+      await new Promise((resolve) => setImmediate(resolve)); // the first request is out
+      const later: ReturnType<typeof batchOf>[] = [];
+      for (let turn = 0; turn < 5; turn++) {
+        later.push(batchOf(transport));
+        void later[turn]?.batch.send();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(requests).toEqual(["/pipeline"]);
+      await firstSent;
+      await Promise.all(later.map(({ a }) => a));
+      // Five event-loop turns' batches, held while the first was out, went as one request.
+      expect(requests).toEqual(["/pipeline", "/pipeline"]);
+      for (const { a, b, broken } of [first, ...later]) {
+        expect(await a).toBe("1");
+        expect(await b).toBe("2");
+        await expect(broken).rejects.toBeInstanceOf(RedisCommandError);
+      }
+    } finally {
+      proxyDelayMs = 0;
     }
   });
 
@@ -85,7 +118,7 @@ describe("RedisBatch", () => {
     const down = new Redis({ url: `http://127.0.0.1:${await freePort()}`, token: "x", retry: false });
     const transport = coalescingTransport(down);
     const batches = Array.from({ length: 3 }, () => new RedisBatch(down, transport));
-    for (const batch of batches) batch.queue((p) => p.get("k"));
+    for (const batch of batches) batch.queue(["get", "k"]);
     const outcomes = await Promise.allSettled(batches.map((batch) => batch.send()));
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected", "rejected"]);
   });
