@@ -18,23 +18,44 @@ import {
 import type { EdgeEnv, EdgeServices } from "../context.ts";
 import { ApiError, type FieldError } from "../errors.ts";
 import { redisUnavailable, tenantAuth } from "../middleware/tenant-auth.ts";
+import { type HeldRead, HeldValues } from "../services/held-reads.ts";
 
 const AD_MAX_LENGTH = 128;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
+/**
+ * A minute's top-100 snapshot, held decoded per isolate: read on every one-minute request, it changes only when
+ * events for that minute are tallied. Not JSON (never written so) reads as no snapshot: the live sets answer.
+ */
+const snapshots = new HeldValues<unknown[]>(snapshotList, {
+  maxChars: 64 * 1024,
+  maxTotalChars: 2 * 1024 * 1024,
+});
+
+function snapshotList(text: string): unknown[] | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    // cjson writes an empty list as {}.
+    return Array.isArray(value) ? value : value !== null && typeof value === "object" ? [] : null;
+  } catch {
+    return null;
+  }
+}
+
 export function registerAds(app: Hono<EdgeEnv>, services: EdgeServices): void {
   // A one-minute list is the minute's snapshot, read in the authentication round trip; the minute is fixed
   // there, so the answer and its `from` / `to` agree even across a minute boundary.
-  const snapshotMinute = new WeakMap<Request, number>();
+  const snapshotReads = new WeakMap<Request, { minute: number; read: HeldRead<unknown[]> }>();
   const topAuth = tenantAuth(services, {
     prefetch(c, tenantId) {
       const window = parseWindow(c.req.query("window"));
       const metric = parseMetric(c.req.query("metric"));
       if (!window.ok || window.value !== 1 || !metric.ok) return [];
       const minute = epochMinute(Date.now());
-      snapshotMinute.set(c.req.raw, minute);
-      return [keys.topSnapshot(tenantId, metric.value, minute)];
+      const read = snapshots.read(keys.topSnapshot(tenantId, metric.value, minute));
+      snapshotReads.set(c.req.raw, { minute, read });
+      return [read];
     },
   });
 
@@ -45,12 +66,18 @@ export function registerAds(app: Hono<EdgeEnv>, services: EdgeServices): void {
       parseLimit(c.req.query("limit")),
     );
     const tenantId = c.get("tenant").id;
-    const minute = snapshotMinute.get(c.req.raw);
+    // A snapshot read for the tenant the key claimed counts only if that is the tenant it proved to be.
+    const prefetched = snapshotReads.get(c.req.raw);
+    const minute = prefetched?.minute;
+    const read =
+      minute !== undefined && prefetched?.read.key === keys.topSnapshot(tenantId, metric, minute)
+        ? prefetched.read
+        : undefined;
     const minutes = minute === undefined ? windowMinutes(Date.now(), window) : [minute];
     const snapshot =
-      minute === undefined
+      read === undefined
         ? undefined
-        : topFromSnapshot(c.get("prefetched").get(keys.topSnapshot(tenantId, metric, minute)), metric, limit);
+        : topFromSnapshot(snapshots.valueFrom(read, c.get("prefetched").get(read.key)), metric, limit);
     const ranked = snapshot ?? (await live(topAds(services.redis, tenantId, metric, minutes, limit)));
     c.header("cache-control", "no-store");
     return c.json({

@@ -111,6 +111,28 @@ describe("GET /v1/ads/top", () => {
     }
   });
 
+  test("a snapshot held by the edge gives way at once to a changed one", async () => {
+    const other = await h.createTenant({ rateLimit: 10_000 });
+    const minute = epochMinute(Date.now());
+    const store = async (flat: unknown[]) => {
+      // This minute and the next, in case the minute turns during the test.
+      for (const m of [minute, minute + 1]) {
+        await h.redis.set(keys.topSnapshot(other.id, "clicks", m), JSON.stringify(flat), { ex: 600 });
+      }
+    };
+    const top = async () => (await json(await get("/v1/ads/top", other.apiKey))).data;
+    await store(["ad-a", 5, "ad-b", 3]);
+    for (let i = 0; i < 3; i++) {
+      expect(await top()).toEqual([
+        { rank: 1, ad: "ad-a", clicks: 5 },
+        { rank: 2, ad: "ad-b", clicks: 3 },
+      ]);
+    }
+    await store(["ad-c", 9]);
+    expect(await top()).toEqual([{ rank: 1, ad: "ad-c", clicks: 9 }]);
+    expect(await top()).toEqual([{ rank: 1, ad: "ad-c", clicks: 9 }]);
+  });
+
   test("a small limit and a mid-size window", async () => {
     const body = await json(await get("/v1/ads/top?window=7&limit=5&metric=impressions"));
     const [from, to] = windowOf(body.meta);
