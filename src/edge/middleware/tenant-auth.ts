@@ -64,7 +64,7 @@ function stateFor(services: EdgeServices) {
   let state = perServices.get(services);
   if (!state) {
     state = {
-      limiter: new TenantRateLimiter(),
+      limiter: new TenantRateLimiter(services.redis),
       transport: services.coalesceRedis
         ? coalescingTransport(services.redis)
         : directTransport(services.redis),

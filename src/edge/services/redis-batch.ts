@@ -3,7 +3,6 @@
 // Commands travel as plain arrays and replies come back as Redis gave them (strings, integers, arrays, null):
 // the hot path decodes only what it reads, instead of the client JSON-parsing every value it receives.
 import type { Redis, Requester } from "@upstash/redis/cloudflare";
-import { portableEval, portableSha } from "./portable-scripts.ts";
 
 /** One command as the REST protocol carries it: `["hgetall", key]`. */
 export type RedisCommand = readonly (string | number)[];
@@ -144,10 +143,7 @@ export class RedisBatch {
   private sent = false;
   private readonly transport: RedisTransport;
 
-  constructor(
-    private readonly redis: Redis,
-    transport?: RedisTransport,
-  ) {
+  constructor(redis: Redis, transport?: RedisTransport) {
     this.transport = transport ?? directTransport(redis);
   }
 
@@ -186,25 +182,10 @@ export class RedisBatch {
     });
   }
 
-  /**
-   * The slice of a Redis client @upstash/ratelimit uses: EVALSHA joins this batch while it is open; anything
-   * after the batch was sent (the EVAL that follows a NOSCRIPT, once per Redis) goes straight to Redis.
-   * Scripts go through `portable-scripts.ts`, so they also run on a Redis that refuses newer shebang flags.
-   */
-  scriptRunner(): Pick<Redis, "evalsha" | "eval" | "get" | "set"> {
-    const redis = this.redis;
-    return {
-      evalsha: ((sha: string, keys: string[], args: unknown[]) => {
-        const runnable = portableSha(sha);
-        return this.sent
-          ? redis.evalsha(runnable, keys, args)
-          : this.queue(["evalsha", runnable, keys.length, ...keys, ...args.map(argumentText)]);
-      }) as Redis["evalsha"],
-      eval: ((script: string, keys: string[], args: unknown[]) =>
-        portableEval(redis, script, keys, args)) as Redis["eval"],
-      get: ((key: string) => redis.get(key)) as Redis["get"],
-      set: ((key: string, value: unknown) => redis.set(key, value)) as Redis["set"],
-    };
+  /** Adds `EVALSHA sha keys args` while the batch is open; undefined once it was sent. */
+  queueScript(sha: string, keys: readonly string[], args: readonly unknown[]): Promise<unknown> | undefined {
+    if (this.sent) return undefined;
+    return this.queue(["evalsha", sha, keys.length, ...keys, ...args.map(argumentText)]);
   }
 }
 
