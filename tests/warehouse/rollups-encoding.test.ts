@@ -55,7 +55,7 @@ describe("the ingest statement's encoding", () => {
       SELECT ad, city, clicks FROM ad_rollup_hour WHERE tenant_id = 'enc' ORDER BY ad COLLATE "C"`;
     expect(hours.map((row) => [row.ad, row.city, Number(row.clicks)])).toEqual(
       events
-        .map((event) => [event.ad, event.city, 1] as const)
+        .map((event): [string, string, number] => [event.ad, event.city, 1])
         .sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0]))),
     );
 
