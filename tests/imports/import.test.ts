@@ -1,6 +1,6 @@
 // CSV imports end to end: edge → broker → import actor → Postgres, with exact counts and line numbers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ImportStack, makeCsv, startImportStack } from "./support.ts";
+import { CSV_HEADER, type ImportStack, makeCsv, startImportStack } from "./support.ts";
 
 let stack: ImportStack;
 
@@ -77,4 +77,32 @@ describe("a 100,000-row file with 1% bad rows", () => {
     expect(await again.json()).toMatchObject({ duplicate: true, status: "completed_with_errors" });
     expect(await eventCount(tenant.id)).toBe(rows - badLines.size);
   }, 60_000);
+});
+
+describe("wide rows", () => {
+  test("chunks too big to share a message go one per message, and every row lands exactly", async () => {
+    const tenant = await stack.createTenant();
+    // ~1.2 KB of JSON per row (multi-byte text near the length limits): ~600 KB per 500-row chunk, so no two
+    // chunks fit in one message; a message over the broker's limit would be refused and the upload interrupted.
+    const wide = (label: string, i: number) => `${label}-${i}-${"é✓".repeat(58)}`;
+    const rows = 4_000;
+    const lines = [CSV_HEADER];
+    const base = Date.now() - 86_400_000;
+    for (let i = 1; i <= rows; i++) {
+      const ts = new Date(base + i * 1000).toISOString();
+      lines.push(
+        `w-${i},${ts},click,google,${wide("c", i % 3)},${wide("a", i % 5)},US,${wide("city", i % 2)},0.5,0`,
+      );
+    }
+    const response = await stack.upload(`${lines.join("\n")}\n`, tenant.apiKey, { importId: "wide-1" });
+    expect(response.status).toBe(202);
+    const view = await stack.waitForImport("wide-1", tenant.apiKey, 60_000);
+    expect(view.status).toBe("completed");
+    expect(view.rows).toMatchObject({ total: rows, accepted: rows, rejected: 0 });
+    expect(view.chunks).toEqual({ total: rows / 500, done: rows / 500 });
+    expect(await eventCount(tenant.id)).toBe(rows);
+    const [row] = await stack.warehouse.sql`
+      select campaign, ad, city from ad_events where tenant_id = ${tenant.id} and event_id = 'w-7'`;
+    expect(row).toEqual({ campaign: wide("c", 1), ad: wide("a", 2), city: wide("city", 1) });
+  }, 90_000);
 });
