@@ -7,10 +7,12 @@ import { keys } from "../../domain/keys.ts";
 import {
   adValues,
   epochMinute,
+  type LeaderboardMetric,
   type ParamParse,
   parseLimit,
   parseMetric,
   parseWindow,
+  type RankedAd,
   topAds,
   topFromSnapshot,
   windowMinutes,
@@ -41,6 +43,29 @@ function snapshotList(text: string): unknown[] | null {
   } catch {
     return null;
   }
+}
+
+/** The answer's `data` for a held snapshot, rendered once per snapshot, metric and limit. */
+const renderedSnapshots = new WeakMap<unknown[], Map<string, string>>();
+
+function snapshotRowsJson(snapshot: unknown[], metric: LeaderboardMetric, limit: number): string {
+  let rendered = renderedSnapshots.get(snapshot);
+  if (rendered === undefined) {
+    rendered = new Map();
+    renderedSnapshots.set(snapshot, rendered);
+  }
+  const key = `${metric} ${limit}`;
+  let rows = rendered.get(key);
+  if (rows === undefined) {
+    rows = topRowsJson(topFromSnapshot(snapshot, metric, limit) ?? [], metric);
+    rendered.set(key, rows);
+  }
+  return rows;
+}
+
+/** `[{rank, ad, <metric>}]` as JSON. */
+function topRowsJson(ranked: readonly RankedAd[], metric: LeaderboardMetric): string {
+  return JSON.stringify(ranked.map((entry, i) => ({ rank: i + 1, ad: entry.ad, [metric]: entry.value })));
 }
 
 export function registerAds(app: Hono<EdgeEnv>, services: EdgeServices): void {
@@ -74,15 +99,14 @@ export function registerAds(app: Hono<EdgeEnv>, services: EdgeServices): void {
         ? prefetched.read
         : undefined;
     const minutes = minute === undefined ? windowMinutes(Date.now(), window) : [minute];
-    const snapshot =
-      read === undefined
-        ? undefined
-        : topFromSnapshot(snapshots.valueFrom(read, c.get("prefetched").get(read.key)), metric, limit);
-    const ranked = snapshot ?? (await live(topAds(services.redis, tenantId, metric, minutes, limit)));
+    const snapshot = read && snapshots.valueFrom(read, c.get("prefetched").get(read.key));
+    const rows = snapshot
+      ? snapshotRowsJson(snapshot, metric, limit)
+      : topRowsJson(await live(topAds(services.redis, tenantId, metric, minutes, limit)), metric);
     c.header("cache-control", "no-store");
-    return c.json({
-      data: ranked.map((entry, i) => ({ rank: i + 1, ad: entry.ad, [metric]: entry.value })),
-      meta: { metric, limit, ...span(window, minutes) },
+    const meta = { metric, limit, ...span(window, minutes) };
+    return c.body(`{"data":${rows},"meta":${JSON.stringify(meta)}}`, 200, {
+      "Content-Type": "application/json",
     });
   });
 
