@@ -13,6 +13,8 @@ import {
 /** The day-partitioned tables a batch of events writes to. */
 const EVENT_TABLES = ["ad_events", "ad_rollup_minute"] as const;
 
+const DAY_MS = 86_400_000;
+
 /** How long a day known to have its partitions is trusted before it is checked again. */
 const REMEMBER_MS = 10 * 60_000;
 
@@ -29,7 +31,14 @@ export class PartitionCache {
     events: readonly Pick<EventToStore, "ts">[],
     now = Date.now(),
   ): Promise<number> {
-    const missing = [...new Set(events.map((event) => utcDay(new Date(event.ts))))]
+    // Distinct day numbers first: a bulk batch has thousands of events on a handful of days.
+    const dayNumbers = new Set<number>();
+    for (const event of events) {
+      const ms = event.ts instanceof Date ? event.ts.getTime() : new Date(event.ts).getTime();
+      dayNumbers.add(Math.floor(ms / DAY_MS));
+    }
+    const missing = [...dayNumbers]
+      .map((day) => utcDay(new Date(day * DAY_MS)))
       .filter((day) => (this.known.get(day) ?? 0) <= now)
       .sort();
     let created = 0;
