@@ -3,7 +3,7 @@
 // 1. Day partitions for the batch's days are made sure of first (creating one locks its parent table, so never
 //    inside the write).
 // 2. One statement inserts the events that are new (ON CONFLICT DO NOTHING on tenant + event id + ts), folds
-//    only those into the minute / hour / day rollups, and leaves their leaderboard tally in
+//    only those into every rollup (minute, hour, day, day by campaign), and leaves their leaderboard tally in
 //    `leaderboard_outbox` under a fresh attempt id. A redelivered batch inserts nothing and so adds nothing.
 // 3. After commit, one Redis script per tally bumps the tenant's data version (retiring its cached answers) and
 //    adds the tally to the per-minute sorted sets, guarded by the attempt's marker, so it is added once.
