@@ -1,6 +1,6 @@
 // `npm run reconcile -- --tenant <id> [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--repair] [--json]`
-// Recomputes a tenant's rollups (minute, hour, day, day by campaign) and live leaderboards from its raw events over whole UTC
-// days (default: today) and reports drift; `--repair` rewrites what differs and checks again.
+// Recomputes a tenant's rollups (minute, hour, day, day by campaign) and live leaderboards from its raw events
+// over whole UTC days (default: today) and reports drift; `--repair` rewrites what differs and checks again.
 // Exit code: 0 clean (after repair, when repairing), 1 drift, 2 bad usage or unreachable services.
 // Postgres: DATABASE_URL, else the running `npm run dev` stack (.fairway/dev.json). Redis: UPSTASH_REDIS_REST_URL
 // and UPSTASH_REDIS_REST_TOKEN, else the dev stack's bridge.
