@@ -31,6 +31,7 @@ describe("warehouse on embedded PGlite", () => {
       "0000_warehouse",
       "0001_day_partitions",
       "0002_leaderboard_outbox",
+      "0003_day_campaign_rollup",
     ]);
     expect((await migrate(url)).applied).toEqual([]);
   });
