@@ -211,6 +211,7 @@ export async function startImportStack(options: StackOptions = {}): Promise<Impo
           "ad_rollup_minute",
           "ad_rollup_hour",
           "ad_rollup_day",
+          "ad_rollup_day_campaign",
           "leaderboard_outbox",
         ]) {
           await warehouse.sql`delete from ${warehouse.sql(table)} where tenant_id in ${warehouse.sql(ids)}`;
