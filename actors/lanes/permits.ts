@@ -195,7 +195,9 @@ export class PermitGate {
     }
     const warehouse = await this.warehouse.acquire(ticket.tenantId, token, tenant.stillWaiting > 0);
     if (warehouse.status === "granted") {
-      if (tenant.headOnly) await this.lane.warehouseGranted(ticket.tenantId);
+      // Followers may try in parallel again only once the warehouse has room for them; while it is still the
+      // bottleneck they stay behind the first in line, so none can overtake it the moment a permit frees.
+      if (tenant.headOnly && warehouse.room) await this.lane.warehouseGranted(ticket.tenantId);
       return {
         kind: "granted",
         permits: { tenantId: ticket.tenantId, token, tenantLimit: tenant.limit },

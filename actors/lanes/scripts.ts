@@ -34,7 +34,7 @@ export const laneScripts = {
   warehouseAcquire: luaScript(
     "warehouse-acquire",
     warehouseAcquire,
-    "78440398bb375d2d5af1a3301448c22cd32ab974",
+    "d3349abdf12c38acf423c5ae65849b128cf51e81",
     warehouse,
   ),
   warehouseRelease: luaScript(

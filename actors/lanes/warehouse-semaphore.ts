@@ -33,7 +33,8 @@ export interface WarehouseSemaphoreSettings {
 }
 
 export type WarehouseAttempt =
-  | { status: "granted"; expiresAt: number; share: number }
+  /** `room`: the tenant could take another permit right away (false: the warehouse still holds it back). */
+  | { status: "granted"; expiresAt: number; share: number; room: boolean }
   /** No permit free. */
   | { status: "full"; held: number; share: number }
   /** Permits are free but kept for tenants below their fair share; this one is at or above it. */
@@ -62,7 +63,7 @@ export class WarehouseSemaphore {
   /** `moreWaiting`: other queries of this tenant wait behind this one, so its claim is kept if granted. */
   async acquire(tenantId: string, token: string, moreWaiting: boolean): Promise<WarehouseAttempt> {
     const s = this.settings;
-    const [code, a, share] = await runLua<[number, number, number]>(
+    const [code, a, share, room] = await runLua<[number, number, number, number?]>(
       this.redis,
       laneScripts.warehouseAcquire,
       [this.key, this.waitingKey],
@@ -70,7 +71,7 @@ export class WarehouseSemaphore {
     );
     switch (code) {
       case 1:
-        return { status: "granted", expiresAt: a, share };
+        return { status: "granted", expiresAt: a, share, room: room === 1 };
       case 0:
         return { status: "full", held: a, share };
       case 2:

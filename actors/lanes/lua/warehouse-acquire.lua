@@ -10,8 +10,9 @@
 -- ARGV[5]  ms a refused tenant's claim lasts
 -- ARGV[6]  "1" when more of this tenant's queries wait behind this one (its claim is kept on success)
 --
--- Returns {code, a, share}:
---   1 granted:  a = lease expiry
+-- Returns {code, a, share, room}:
+--   1 granted:  a = lease expiry; room = 1 when this tenant could take another permit right away (one is
+--               free and it is under its cap), 0 when the warehouse is still its bottleneck
 --   0 full:     a = permits this tenant holds
 --   2 yield:    free permits are left to other tenants (fair share, or the last permit); a = permits this
 --               tenant holds
@@ -51,4 +52,8 @@ if ARGV[6] == "1" then
 else
   redis.call("ZREM", wait, me)
 end
-return { 1, expires, share }
+local room = 0
+if free - 1 > 0 and mine + 1 < tenant_cap(limit) then
+  room = 1
+end
+return { 1, expires, share, room }
