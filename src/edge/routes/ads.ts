@@ -71,7 +71,9 @@ function topRowsJson(ranked: readonly RankedAd[], metric: LeaderboardMetric): st
 export function registerAds(app: Hono<EdgeEnv>, services: EdgeServices): void {
   // A one-minute list is the minute's snapshot, read in the authentication round trip; the minute is fixed
   // there, so the answer and its `from` / `to` agree even across a minute boundary.
-  const snapshotReads = new WeakMap<Request, { minute: number; read: HeldRead<unknown[]> }>();
+  // With it goes whether the minute's set exists: a minute nobody has tallied yet (every minute's first
+  // seconds) has neither, and its empty answer needs no second round trip.
+  const snapshotReads = new WeakMap<Request, { minute: number; read: HeldRead<unknown[]>; setKey: string }>();
   const topAuth = tenantAuth(services, {
     prefetch(c, tenantId) {
       const window = parseWindow(c.req.query("window"));
@@ -79,8 +81,9 @@ export function registerAds(app: Hono<EdgeEnv>, services: EdgeServices): void {
       if (!window.ok || window.value !== 1 || !metric.ok) return [];
       const minute = epochMinute(Date.now());
       const read = snapshots.read(keys.topSnapshot(tenantId, metric.value, minute));
-      snapshotReads.set(c.req.raw, { minute, read });
-      return [read];
+      const setKey = keys.top(tenantId, metric.value, minute);
+      snapshotReads.set(c.req.raw, { minute, read, setKey });
+      return [read, { key: setKey, command: ["exists", setKey] }];
     },
   });
 
@@ -100,9 +103,12 @@ export function registerAds(app: Hono<EdgeEnv>, services: EdgeServices): void {
         : undefined;
     const minutes = minute === undefined ? windowMinutes(Date.now(), window) : [minute];
     const snapshot = read && snapshots.valueFrom(read, c.get("prefetched").get(read.key));
+    const untallied = read !== undefined && Number(c.get("prefetched").get(prefetched?.setKey ?? "")) === 0;
     const rows = snapshot
       ? snapshotRowsJson(snapshot, metric, limit)
-      : topRowsJson(await live(topAds(services.redis, tenantId, metric, minutes, limit)), metric);
+      : untallied
+        ? "[]"
+        : topRowsJson(await live(topAds(services.redis, tenantId, metric, minutes, limit)), metric);
     c.header("cache-control", "no-store");
     const meta = { metric, limit, ...span(window, minutes) };
     return c.body(`{"data":${rows},"meta":${JSON.stringify(meta)}}`, 200, {

@@ -162,6 +162,21 @@ describe("GET /v1/ads/top", () => {
     const other = await h.createTenant();
     const body = await json(await get("/v1/ads/top?window=60m", other.apiKey));
     expect(body.data).toEqual([]);
+    // A minute with no tally at all (neither set nor snapshot) answers empty too.
+    expect((await json(await get("/v1/ads/top", other.apiKey))).data).toEqual([]);
+  });
+
+  test("a minute whose set exists without a snapshot is answered from the set", async () => {
+    const other = await h.createTenant({ rateLimit: 10_000 });
+    const minute = epochMinute(Date.now());
+    // This minute and the next, in case the minute turns during the test.
+    for (const m of [minute, minute + 1]) {
+      await h.redis.zadd(keys.top(other.id, "clicks", m), { score: 4, member: "ad-set" });
+      await h.redis.expire(keys.top(other.id, "clicks", m), 600);
+    }
+    expect((await json(await get("/v1/ads/top", other.apiKey))).data).toEqual([
+      { rank: 1, ad: "ad-set", clicks: 4 },
+    ]);
   });
 
   test("bad parameters are 400s naming each one", async () => {
