@@ -84,7 +84,7 @@ async function importChunks(message: ImportChunksMessage, ctx: ActorContext): Pr
 
   const report: ImportChunkReport = {
     importId,
-    chunks: [(message.chunks[0] as ImportChunkPart).chunk, (message.chunks.at(-1) as ImportChunkPart).chunk],
+    chunks: chunkRange(message.chunks),
     accepted: events.length,
     rejected: tallies.reduce((sum, tally) => sum + tally.rejected.length, 0),
     inserted,
@@ -94,10 +94,14 @@ async function importChunks(message: ImportChunksMessage, ctx: ActorContext): Pr
   return ok(report);
 }
 
+/** The first and last chunk numbers of a message's run. */
+function chunkRange(chunks: readonly ImportChunkPart[]): [number, number] {
+  return [(chunks[0] as ImportChunkPart).chunk, (chunks.at(-1) as ImportChunkPart).chunk];
+}
+
 /** `3` for one chunk (the id a one-chunk message always had), `3-12` for a run. */
 function chunkSpan(chunks: readonly ImportChunkPart[]): string {
-  const first = (chunks[0] as ImportChunkPart).chunk;
-  const last = (chunks.at(-1) as ImportChunkPart).chunk;
+  const [first, last] = chunkRange(chunks);
   return first === last ? String(first) : `${first}-${last}`;
 }
 

@@ -4,9 +4,9 @@
 // it once it is old enough that no live attempt can still be working on it. Applying twice is harmless, since
 // each tally is guarded by its attempt's marker in Redis.
 import type { Redis } from "@upstash/redis";
-import { applyLeaderboardTally, tallyFromTuples } from "../../src/domain/leaderboard/index.ts";
 import type { WarehouseDb } from "../../src/warehouse/db.ts";
-import { clearOutbox, staleOutbox } from "../../src/warehouse/ingest.ts";
+import { staleOutbox } from "../../src/warehouse/ingest.ts";
+import { applyOutboxRows } from "../../src/warehouse/reconcile.ts";
 
 /** Rows per monitor run: a backlog drains over a few runs without making one run slow. */
 const SWEEP_LIMIT = 200;
@@ -19,9 +19,6 @@ export async function sweepOutbox(
   now = Date.now(),
 ): Promise<number> {
   const stale = await staleOutbox(db, new Date(now - olderThanMs), SWEEP_LIMIT);
-  for (const row of stale) {
-    await applyLeaderboardTally(redis, row.tenantId, row.attemptId, tallyFromTuples(row.tally), now);
-    await clearOutbox(db, row.tenantId, [row.attemptId]);
-  }
+  await applyOutboxRows(db, redis, stale, now);
   return stale.length;
 }

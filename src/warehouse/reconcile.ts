@@ -17,7 +17,7 @@ import {
   tallyFromTuples,
 } from "../domain/leaderboard/index.ts";
 import type { WarehouseDb } from "./db.ts";
-import { clearOutbox, PartitionCache, pendingOutbox } from "./ingest.ts";
+import { clearOutbox, PartitionCache, pendingOutbox, type StaleTally } from "./ingest.ts";
 import { utcDay } from "./partitions.ts";
 import { ROLLUPS, type Rollup } from "./rollups.ts";
 
@@ -310,15 +310,28 @@ function compareSets(
 /** Applies every tally the outbox still holds for the tenant, so in-flight batches are not seen as drift. */
 export async function flushOutbox(db: WarehouseDb, redis: Redis, tenantId: string): Promise<number> {
   const pending = await pendingOutbox(db, tenantId);
-  for (const entry of pending) {
-    await applyLeaderboardTally(redis, tenantId, entry.attemptId, tallyFromTuples(entry.tally));
-  }
-  await clearOutbox(
+  await applyOutboxRows(
     db,
-    tenantId,
-    pending.map((entry) => entry.attemptId),
+    redis,
+    pending.map((entry) => ({ ...entry, tenantId })),
   );
   return pending.length;
+}
+
+/**
+ * Adds outbox rows' tallies to the leaderboards (each once, under its attempt's marker), then deletes each
+ * row: a row applied and not yet deleted is harmless, a row deleted unapplied would be lost.
+ */
+export async function applyOutboxRows(
+  db: WarehouseDb,
+  redis: Redis,
+  rows: readonly StaleTally[],
+  now = Date.now(),
+): Promise<void> {
+  for (const row of rows) {
+    await applyLeaderboardTally(redis, row.tenantId, row.attemptId, tallyFromTuples(row.tally), now);
+    await clearOutbox(db, row.tenantId, [row.attemptId]);
+  }
 }
 
 /** Keys per script call: large enough to be quick, small enough for one REST request. */

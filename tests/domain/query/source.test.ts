@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { compileQuery, parseQuery } from "../../../src/domain/query/index.ts";
+import {
+  compileQuery,
+  parseQuery,
+  SOURCE_DIMENSIONS,
+  SOURCE_TABLES,
+  type Source,
+} from "../../../src/domain/query/index.ts";
+import { ROLLUPS } from "../../../src/warehouse/rollups.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 15, 7, 12);
 
@@ -156,4 +163,15 @@ describe("the narrowest rollup that holds every dimension the query names", () =
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
     expect(compileQuery(parsed.query, { tenantId: "t", now: NOW, useRollups: false }).source).toBe("raw");
   });
+});
+
+test("every rollup source names a table the ingest statement folds, with the same dimensions", () => {
+  const rollupSources = (Object.keys(SOURCE_TABLES) as Source[]).filter((source) => source !== "raw");
+  expect(rollupSources.map((source) => SOURCE_TABLES[source]).sort()).toEqual(
+    ROLLUPS.map((rollup) => rollup.table).sort(),
+  );
+  for (const source of rollupSources) {
+    const rollup = ROLLUPS.find((candidate) => candidate.table === SOURCE_TABLES[source]);
+    expect([...SOURCE_DIMENSIONS[source]].sort()).toEqual([...(rollup?.dimensions ?? [])].sort());
+  }
 });
