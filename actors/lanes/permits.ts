@@ -197,7 +197,7 @@ export class PermitGate {
     if (warehouse.status === "granted") {
       // Followers may try in parallel again only once the warehouse has room for them; while it is still the
       // bottleneck they stay behind the first in line, so none can overtake it the moment a permit frees.
-      if (tenant.headOnly && warehouse.room) await this.lane.warehouseGranted(ticket.tenantId);
+      if (tenant.headOnly) await this.lane.warehouseGranted(ticket, warehouse.room);
       return {
         kind: "granted",
         permits: { tenantId: ticket.tenantId, token, tenantLimit: tenant.limit },

@@ -7,6 +7,7 @@ import laneLib from "./lua/lib.lua" with { type: "text" };
 import tenantAcquire from "./lua/tenant-acquire.lua" with { type: "text" };
 import tenantPark from "./lua/tenant-park.lua" with { type: "text" };
 import tenantRelease from "./lua/tenant-release.lua" with { type: "text" };
+import tenantWarehouseGranted from "./lua/tenant-warehouse-granted.lua" with { type: "text" };
 import tenantYield from "./lua/tenant-yield.lua" with { type: "text" };
 import warehouseAcquire from "./lua/warehouse-acquire.lua" with { type: "text" };
 import warehouseClaim from "./lua/warehouse-claim.lua" with { type: "text" };
@@ -20,7 +21,7 @@ export const laneScripts = {
   tenantAcquire: luaScript(
     "tenant-acquire",
     tenantAcquire,
-    "c1eb81257cf8869e75f84a1a70176e9a12ee0549",
+    "27cd1521ef5fd9b897108e4c2d30e672eea8872a",
     tenant,
   ),
   tenantYield: luaScript("tenant-yield", tenantYield, "8f7ff8cd193c5b0bd6ac99a47952ab6ca386feb7", tenant),
@@ -30,6 +31,11 @@ export const laneScripts = {
     tenantRelease,
     "f4d61630dfca17ff09eee6bbb7a609aeae19a9f2",
     tenant,
+  ),
+  tenantWarehouseGranted: luaScript(
+    "tenant-warehouse-granted",
+    tenantWarehouseGranted,
+    "aead66497844178eccd5793c3f24e4b882d1ffe4",
   ),
   warehouseAcquire: luaScript(
     "warehouse-acquire",

@@ -31,7 +31,7 @@ export interface TenantLaneSettings {
 }
 
 export type TenantAttempt =
-  /** `headOnly`: the warehouse had refused this tenant; clear that once a warehouse permit is granted. */
+  /** `headOnly`: the warehouse had refused this tenant, and this query tries it alone; report the outcome. */
   | { status: "granted"; expiresAt: number; stillWaiting: number; limit: number; headOnly: boolean }
   | { status: "wait"; place: number; free: number; limit: number }
   | { status: "finished"; limit: number }
@@ -117,9 +117,17 @@ export class TenantLane {
     }
   }
 
-  /** The warehouse granted this tenant a permit again: every query in its lane may try once more. */
-  async warehouseGranted(tenantId: string): Promise<void> {
-    await this.redis.del(keys.laneWarehouseWait(tenantId));
+  /**
+   * The warehouse granted the first in line a permit: with `room` for more, every query in the lane may try
+   * again; without, the next in line tries alone.
+   */
+  async warehouseGranted(ticket: LaneTicket, room: boolean): Promise<void> {
+    await runLua<number>(
+      this.redis,
+      laneScripts.tenantWarehouseGranted,
+      [keys.laneWarehouseWait(ticket.tenantId)],
+      [ticket.queryId, room ? 1 : 0],
+    );
   }
 
   /**

@@ -8,7 +8,8 @@
 -- KEYS[4]  {t}:lane:parked    bodies of parked entries
 -- KEYS[5]  {t}:query:<id>     the query's status hash
 -- KEYS[6]  {t}:tenant         the tenant's serving record (field concurrencyLimit)
--- KEYS[7]  {t}:lane:whwait    set while the warehouse keeps refusing this tenant: only the first may try
+-- KEYS[7]  {t}:lane:whwait    set while the warehouse keeps refusing this tenant: only the first may try;
+--                              "1", or the id of the query trying the warehouse right now (out of the lane)
 -- ARGV[1]  query id
 -- ARGV[2]  askedAt (epoch ms): the lane order
 -- ARGV[3]  lease token for the permit
@@ -64,8 +65,12 @@ end
 
 local place = redis.call("ZRANK", lane, id)
 local free = limit - redis.call("ZCARD", sem)
-local head_only = redis.call("EXISTS", KEYS[7])
-if free > 1 and head_only == 1 then
+local trier = redis.call("GET", KEYS[7])
+local head_only = trier and 1 or 0
+if trier and trier ~= "1" and trier ~= id then
+  -- The first in line is at the warehouse right now, out of the lane: the next must not pass it there.
+  free = 0
+elseif free > 1 and head_only == 1 then
   -- Tenant permits are free but the warehouse is the bottleneck: the first in line tries alone, so the
   -- queries behind it neither overtake it at the warehouse nor spend attempts they cannot win.
   free = 1
@@ -74,6 +79,9 @@ if place >= free then
   return { 0, place, math.max(free, 0), limit }
 end
 local expires = grant(sem, ARGV[3], now, tonumber(ARGV[4]))
+if head_only == 1 then
+  redis.call("SET", KEYS[7], id, "KEEPTTL")
+end
 redis.call("ZREM", lane, id)
 -- A parked entry keeps its mark, body and lapse until the query really runs: if the warehouse refuses it
 -- now, the yield puts it back still parked, so a release can wake it. Out of the lane, the mark wakes nothing.
