@@ -1,7 +1,7 @@
 import { type RespConnection, RespError, type RespReply } from "../resp/index.ts";
 import { BadRequest, type Command, placementOf, toCommand } from "./commands.ts";
 import { RedisLinks } from "./redis-links.ts";
-import { renderEntries, renderError, renderReply } from "./render.ts";
+import { entriesBody, renderError, resultBody } from "./render.ts";
 import { openSubscription } from "./subscribe.ts";
 import { runTransaction } from "./transaction.ts";
 
@@ -43,7 +43,8 @@ export async function startRedisRest(options: RedisRestOptions): Promise<RedisRe
     // Read-your-writes: the client echoes the last value; a fresh one per response is enough here.
     "upstash-sync-token": syncPrefix + (++syncCounter).toString(36),
   });
-  const json = (status: number, body: string) => new Response(body, { status, headers: headersFor() });
+  const json = (status: number, body: string | Uint8Array) =>
+    new Response(body, { status, headers: headersFor() });
 
   const server = Bun.serve({
     port: options.port ?? 8079,
@@ -90,7 +91,7 @@ export async function startRedisRest(options: RedisRestOptions): Promise<RedisRe
         ? ((await onDedicated([command], signal))[0] as RespReply)
         : await (await links.sharedConnection()).send(command);
     if (reply instanceof RespError) return json(400, renderError(reply.message));
-    return json(200, `{"result":${renderReply(reply, base64)}}`);
+    return json(200, resultBody(reply, base64));
   }
 
   async function pipeline(commands: Command[], base64: boolean, signal: AbortSignal): Promise<Response> {
@@ -113,13 +114,13 @@ export async function startRedisRest(options: RedisRestOptions): Promise<RedisRe
     if (refused !== undefined) {
       for (const [at, error] of [...refused].sort((a, b) => a[0] - b[0])) replies.splice(at, 0, error);
     }
-    return json(200, renderEntries(replies, base64));
+    return json(200, entriesBody(replies, base64));
   }
 
   async function transaction(commands: Command[], base64: boolean): Promise<Response> {
     const outcome = await runTransaction(links, commands);
     if ("aborted" in outcome) return json(400, renderError(outcome.aborted));
-    return json(200, renderEntries(outcome.replies, base64));
+    return json(200, entriesBody(outcome.replies, base64));
   }
 
   /**
