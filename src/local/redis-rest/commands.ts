@@ -80,11 +80,19 @@ export function toCommand(value: unknown, where: string): Command {
 }
 
 /**
+ * Command names, as sent, found to run on the shared connection whatever their arguments and wherever they
+ * are sent: a pipeline's commands are mostly the same few, and each is then placed without upper-casing it.
+ */
+const ALWAYS_SHARED = new Set<string>();
+const MAX_ALWAYS_SHARED = 512;
+
+/**
  * Where `command` may run, or a BadRequest saying why the bridge refuses it.
  * `inTransaction`: inside /multi-exec, where blocking commands do not block (Redis runs them
  * as non-blocking inside MULTI) and the transaction commands themselves are the bridge's job.
  */
 export function placementOf(command: Command, inTransaction = false): Placement {
+  if (ALWAYS_SHARED.has(command[0] as string)) return "shared";
   const name = (command[0] as string).toUpperCase();
   if (BLOCKING.has(name) || WAITING.has(name)) return inTransaction ? "shared" : "blocking";
   if (STREAM_READS.has(name)) return !inTransaction && hasBlockOption(command) ? "blocking" : "shared";
@@ -103,14 +111,16 @@ export function placementOf(command: Command, inTransaction = false): Placement 
   const reason = CONNECTION_STATE[name];
   if (reason !== undefined)
     throw new BadRequest(`ERR ${name} is not supported by the REST bridge: ${reason}`);
-  if (name === "CLIENT" && command.length > 1) {
-    const sub = (command[1] as string).toUpperCase();
+  if (name === "CLIENT") {
+    const sub = String(command[1]).toUpperCase();
     if (CLIENT_STATE.has(sub)) {
       throw new BadRequest(
         `ERR CLIENT ${sub} is not supported by the REST bridge: it changes connection state`,
       );
     }
+    return "shared";
   }
+  if (ALWAYS_SHARED.size < MAX_ALWAYS_SHARED) ALWAYS_SHARED.add(command[0] as string);
   return "shared";
 }
 
