@@ -12,7 +12,7 @@ import {
   entryFrom,
   entryRead,
   resultBody,
-  resultJson,
+  resultBytes,
 } from "../services/cached-answers.ts";
 import { readBodyText } from "../services/json-body.ts";
 import { type QueryRequest, queryRequestFromText } from "../services/query-request.ts";
@@ -142,7 +142,7 @@ function registerQueryEvents(app: Hono<EdgeEnv>, services: EdgeServices, maxMs: 
 /** 200 with the result, telling monitoring how it was served. */
 function answerWithResult(c: Context<EdgeEnv>, entry: CachedResult, cache: CacheOutcome): Response {
   c.set("cacheOutcome", cache);
-  return c.body(resultJson(entry, cache), 200, { "Content-Type": "application/json" });
+  return c.body(resultBytes(entry, cache), 200, { "Content-Type": "application/json" });
 }
 
 /** 200 with the result, 422 for a failed query, 202 while it is queued or running. */
