@@ -5,6 +5,7 @@ import { keys } from "../../domain/keys.ts";
 import {
   constantTimeEqual,
   hashApiKey,
+  type Tenant,
   type TenantRecord,
   tenantFromHash,
   tenantIdOfKey,
@@ -47,15 +48,49 @@ const INVALID_KEY = "Invalid API key";
 const MAX_KEY_HASHES = 10_000;
 const keyHashes = {
   known: new Map<string, string>(),
-  async of(key: string): Promise<string> {
-    const cached = this.known.get(key);
-    if (cached !== undefined) return cached;
+  async compute(key: string): Promise<string> {
     const hash = await hashApiKey(key);
     if (this.known.size >= MAX_KEY_HASHES) this.known.delete(this.known.keys().next().value as string);
     this.known.set(key, hash);
     return hash;
   },
 };
+
+/**
+ * Tenant records as decoded from their hash's fields, per tenant id, kept while the fields Redis returns are
+ * the same: decoding is a pure function of the fields, which are still read and compared on every request.
+ * The record and tenant are frozen, as every request of the tenant is handed the same ones.
+ */
+const MAX_DECODED_TENANTS = 10_000;
+interface DecodedTenant {
+  fields: readonly unknown[];
+  record: Readonly<TenantRecord>;
+  tenant: Readonly<Tenant>;
+}
+const decodedTenants = new Map<string, DecodedTenant>();
+
+function decodedTenant(tenantId: string, fields: unknown): DecodedTenant | null {
+  if (!Array.isArray(fields)) return null;
+  const held = decodedTenants.get(tenantId);
+  if (held !== undefined && sameFields(held.fields, fields)) return held;
+  const record = tenantFromFields(fields);
+  if (record === null) return null;
+  if (held === undefined && decodedTenants.size >= MAX_DECODED_TENANTS) {
+    decodedTenants.delete(decodedTenants.keys().next().value as string);
+  }
+  const decoded = { fields, record: Object.freeze(record), tenant: Object.freeze(tenantOf(record)) };
+  decodedTenants.set(tenantId, decoded);
+  return decoded;
+}
+
+function sameFields(held: readonly unknown[], fields: readonly unknown[]): boolean {
+  if (held.length !== fields.length) return false;
+  for (let i = 0; i < fields.length; i++) if (held[i] !== fields[i]) return false;
+  return true;
+}
+
+/** No keys to prefetch. */
+const NO_READS: readonly PrefetchRead[] = [];
 
 // One limiter and one Redis transport per services object, shared by every route that authenticates tenants.
 const perServices = new WeakMap<EdgeServices, { limiter: TenantRateLimiter; transport: RedisTransport }>();
@@ -92,22 +127,34 @@ export function tenantAuth(
     const tenantId = tenantIdOfKey(presented);
     if (tenantId === null) throw unauthorized(c, INVALID_KEY);
 
-    const [keyHash, extraReads] = await Promise.all([
-      keyHashes.of(presented),
-      options.prefetch ? options.prefetch(c, tenantId) : [],
-    ]);
+    let keyHash = keyHashes.known.get(presented);
+    let extraReads: readonly PrefetchRead[];
+    if (keyHash !== undefined) {
+      extraReads = options.prefetch ? await options.prefetch(c, tenantId) : NO_READS;
+    } else {
+      [keyHash, extraReads] = await Promise.all([
+        keyHashes.compute(presented),
+        options.prefetch ? options.prefetch(c, tenantId) : NO_READS,
+      ]);
+    }
     const batch = new RedisBatch(services.redis, transport);
-    const recordReply = batch.queue(["hgetall", keys.tenant(tenantId)]);
-    const versionReply = batch.queue(["get", keys.dataVersion(tenantId)]);
-    const extraReplies = extraReads.map((read) =>
-      batch.queue(typeof read === "string" ? ["get", read] : read.command),
+    const recordAt = batch.add(["hgetall", keys.tenant(tenantId)]);
+    const versionAt = batch.add(["get", keys.dataVersion(tenantId)]);
+    const extraAt = extraReads.map((read) =>
+      batch.add(typeof read === "string" ? ["get", read] : read.command),
     );
     const known = limiter.knownLimitsOf(tenantId);
     const earlyVerdict = known && limiter.limit(batch, tenantId, keyHash, known);
-    await sendBatch(batch);
+    try {
+      await batch.send();
+    } catch (error) {
+      throw redisUnavailable(error);
+    }
 
-    const record = tenantFromFields(await redisReply(recordReply));
-    if (!record || !constantTimeEqual(record.apiKeyHash, keyHash)) throw unauthorized(c, INVALID_KEY);
+    const decoded = decodedTenant(tenantId, replyOf(batch, recordAt));
+    if (!decoded || !constantTimeEqual(decoded.record.apiKeyHash, keyHash))
+      throw unauthorized(c, INVALID_KEY);
+    const { record, tenant } = decoded;
     if (record.disabledAt !== null) throw new ApiError(403, "tenant_disabled", "This tenant is disabled");
     limiter.remember(record.id, record);
 
@@ -123,11 +170,12 @@ export function tenantAuth(
     }
 
     const prefetched = new Map<string, unknown>();
-    for (const [i, read] of extraReads.entries()) {
-      prefetched.set(typeof read === "string" ? read : read.key, await redisReply(extraReplies[i]));
+    for (let i = 0; i < extraReads.length; i++) {
+      const read = extraReads[i] as PrefetchRead;
+      prefetched.set(typeof read === "string" ? read : read.key, replyOf(batch, extraAt[i] as number));
     }
-    c.set("tenant", tenantOf(record));
-    c.set("dataVersion", dataVersionOf(await redisReply(versionReply)));
+    c.set("tenant", tenant);
+    c.set("dataVersion", dataVersionOf(replyOf(batch, versionAt)));
     c.set("prefetched", prefetched);
     await next();
   };
@@ -166,9 +214,10 @@ function setRateLimitHeaders(c: Context<EdgeEnv>, verdict: RateLimitVerdict): nu
   return resetSeconds;
 }
 
-async function sendBatch(batch: RedisBatch): Promise<void> {
+/** The reply of a command added to a sent batch; a Redis error reply becomes a 503 the client may retry. */
+function replyOf(batch: RedisBatch, index: number): unknown {
   try {
-    await batch.send();
+    return batch.reply(index);
   } catch (error) {
     throw redisUnavailable(error);
   }

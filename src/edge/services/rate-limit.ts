@@ -57,7 +57,15 @@ export class TenantRateLimiter {
   }
 
   remember(tenantId: string, limits: TenantLimits): void {
-    if (!this.knownLimits.has(tenantId) && this.knownLimits.size >= MAX_REMEMBERED) {
+    const known = this.knownLimits.get(tenantId);
+    if (
+      known?.rateLimit === limits.rateLimit &&
+      known.rateLimitWindowSeconds === limits.rateLimitWindowSeconds &&
+      known.concurrencyLimit === limits.concurrencyLimit
+    ) {
+      return;
+    }
+    if (known === undefined && this.knownLimits.size >= MAX_REMEMBERED) {
       const oldest = this.knownLimits.keys().next().value;
       if (oldest !== undefined) this.knownLimits.delete(oldest);
     }

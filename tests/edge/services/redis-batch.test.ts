@@ -72,6 +72,23 @@ describe("RedisBatch", () => {
     expect(() => batch.queue(["get", "x"])).toThrow("already sent");
   });
 
+  test("commands added for a reply by index share the request with queued ones; an error reply throws on reading", async () => {
+    requests.length = 0;
+    const batch = new RedisBatch(redis, directTransport(redis));
+    const b = batch.queue(["get", `${prefix}:b`]);
+    const a = batch.add(["get", `${prefix}:a`]);
+    const broken = batch.add(["incr", `${prefix}:text`]);
+    const missing = batch.add(["get", `${prefix}:missing`]);
+    expect(() => batch.reply(a)).toThrow("not been answered");
+    await batch.send();
+    expect(requests).toEqual(["/pipeline"]);
+    expect(await b).toBe("2");
+    expect(batch.reply(a)).toBe("1");
+    expect(batch.reply(missing)).toBeNull();
+    expect(() => batch.reply(broken)).toThrow(RedisCommandError);
+    expect(() => batch.add(["get", "x"])).toThrow("already sent");
+  });
+
   test("a coalescing transport sends the batches of one event-loop turn as one request, each its own replies", async () => {
     const transport = coalescingTransport(redis);
     requests.length = 0;
