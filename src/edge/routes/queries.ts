@@ -15,7 +15,11 @@ import {
   resultBytes,
 } from "../services/cached-answers.ts";
 import { readBodyText } from "../services/json-body.ts";
-import { type QueryRequest, queryRequestFromText } from "../services/query-request.ts";
+import {
+  type QueryRequest,
+  queryRequestFromText,
+  rememberedQueryRequest,
+} from "../services/query-request.ts";
 import { isFresh, type QuerySnapshot } from "../services/query-results.ts";
 import { cacheKeyOf, computeQuery, queryServices } from "../services/query-runner.ts";
 import { querySettings } from "../services/query-settings.ts";
@@ -31,34 +35,35 @@ export function registerQueries(app: Hono<EdgeEnv>, services: EdgeServices): voi
   const settings = querySettings(services);
   // The body is read and hashed while the key is checked, so the cache entry rides the auth round trip; its
   // errors are reported only once the caller has proven who it is.
-  const prepared = new WeakMap<Request, Promise<QueryRequest>>();
-  const entryReads = new WeakMap<Request, EntryRead>();
+  const prepared = new WeakMap<Request, { request: QueryRequest; read: EntryRead } | { error: unknown }>();
   const auth = tenantAuth(services, {
     async prefetch(c, tenantId) {
-      const request = readBodyText(c, settings.maxBodyBytes).then((text) =>
-        queryRequestFromText(text, Date.now()),
-      );
-      request.catch(() => {});
-      prepared.set(c.req.raw, request);
-      const ready = await request.catch(() => undefined);
-      if (!ready) return [];
-      const read = entryRead(cacheKeyOf(tenantId, ready));
-      entryReads.set(c.req.raw, read);
+      let request: QueryRequest;
+      try {
+        const text = await readBodyText(c, settings.maxBodyBytes);
+        const now = Date.now();
+        request = rememberedQueryRequest(text, now) ?? (await queryRequestFromText(text, now));
+      } catch (error) {
+        prepared.set(c.req.raw, { error });
+        return [];
+      }
+      const read = entryRead(cacheKeyOf(tenantId, request));
+      prepared.set(c.req.raw, { request, read });
       return [read];
     },
   });
 
   app.post("/v1/queries", auth, async (c) => {
-    const request = await (prepared.get(c.req.raw) as Promise<QueryRequest>);
+    const body = prepared.get(c.req.raw);
+    if (body === undefined) throw new Error("the query body was not read while authenticating");
+    if ("error" in body) throw body.error;
+    const { request, read } = body;
     const waitMs = parseWait(c.req.query("wait"), settings.defaultWaitMs, settings.maxWaitMs);
     const tenant = c.get("tenant");
     const dataVersion = c.get("dataVersion");
     // The read was made for the tenant the key claimed: it counts only if that is the tenant it proved to be.
-    const read = entryReads.get(c.req.raw);
     const entry =
-      read?.key === cacheKeyOf(tenant.id, request)
-        ? entryFrom(read, c.get("prefetched").get(read.key))
-        : null;
+      read.key === cacheKeyOf(tenant.id, request) ? entryFrom(read, c.get("prefetched").get(read.key)) : null;
 
     if (entry && request.mode !== "no-cache") {
       if (isFresh(entry, dataVersion, settings.cacheTtlSeconds, Date.now()))

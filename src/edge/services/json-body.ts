@@ -37,9 +37,10 @@ function invalidJson(message: string): ApiError {
 async function readText(request: Request, limit: number): Promise<string | undefined> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) return undefined;
-  if (!request.body) return "";
-  // A declared length within the limit: the runtime's own text() is much cheaper than reading the stream.
+  // A declared length within the limit: the runtime's own text() is much cheaper than reading the stream (and
+  // than even asking for it: `body` makes a stream object on some runtimes).
   if (declared !== null && /^\d+$/.test(declared)) return request.text();
+  if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -25,8 +25,8 @@ const remembered = new Map<string, Omit<QueryRequest, "askedAt">>();
  * repeated question, the cache-hit path, skips both.
  */
 export async function queryRequestFromText(text: string, now: number): Promise<QueryRequest> {
-  const known = remembered.get(text);
-  if (known) return { ...known, askedAt: now };
+  const known = rememberedQueryRequest(text, now);
+  if (known) return known;
   const body = parseJsonBody(text);
   const request = await readQueryRequest(body, now);
   if (!dependsOnClock(body)) {
@@ -35,6 +35,12 @@ export async function queryRequestFromText(text: string, now: number): Promise<Q
     remembered.set(text, rest);
   }
   return request;
+}
+
+/** `queryRequestFromText` for a body remembered here, without waiting; undefined for any other. */
+export function rememberedQueryRequest(text: string, now: number): QueryRequest | undefined {
+  const known = remembered.get(text);
+  return known && { ...known, askedAt: now };
 }
 
 /** A relative range (`"last 7 days"`) resolves against the clock; `[from, to]` and no range do not. */
