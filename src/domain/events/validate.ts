@@ -13,7 +13,7 @@ import {
   TIME_LIMITS,
   type TimeWindow,
 } from "./fields.ts";
-import { parseTimestamp } from "./timestamp.ts";
+import { normalisedTimestampMs, parseTimestamp } from "./timestamp.ts";
 
 export interface EventRules {
   /** The instant the time window is measured from (epoch ms); the edge passes its receive time. */
@@ -39,6 +39,8 @@ const KINDS = new Set<string>(EVENT_KINDS);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const COUNTRY = /^[A-Za-z]{2}$/;
+/** Money text that MONEY_PATTERN accepts and that canonicalisation would leave unchanged. */
+const CANONICAL_MONEY = /^(?:0|[1-9]\d{0,11})(?:\.\d{0,5}[1-9])?$/;
 const REQUIRED_FIELDS = EVENT_FIELDS.filter((field) => field !== "cost" && field !== "revenue");
 
 /**
@@ -123,9 +125,15 @@ function text(field: TextField, value: unknown): string | Failed {
 
 /** The event time as UTC ISO 8601, or why it is refused (malformed, outside 1970–2100, or outside the window). */
 function eventTime(value: unknown, rules: EventRules): string | Failed {
-  const parsed = parseTimestamp(value);
-  if (!parsed.ok) return problem("ts", parsed.message);
-  const { ms } = parsed;
+  // A time already in the normalised form is read directly and is its own output.
+  const normalisedMs = typeof value === "string" ? normalisedTimestampMs(value) : undefined;
+  let ms: number;
+  if (normalisedMs !== undefined) ms = normalisedMs;
+  else {
+    const parsed = parseTimestamp(value);
+    if (!parsed.ok) return problem("ts", parsed.message);
+    ms = parsed.ms;
+  }
   if (ms < TIME_LIMITS.from || ms >= TIME_LIMITS.to) {
     return problem("ts", "must be between 1970-01-01 and 2100-01-01");
   }
@@ -144,7 +152,7 @@ function eventTime(value: unknown, rules: EventRules): string | Failed {
       `is more than ${describe(window.maxAgeMs)} old${hint}; use a bulk import for history`,
     );
   }
-  return new Date(ms).toISOString();
+  return normalisedMs !== undefined ? (value as string) : new Date(ms).toISOString();
 }
 
 /** Canonical decimal text: "1.50" and 1.5 both become "1.5"; absent or empty is "0". */
@@ -159,6 +167,8 @@ function money(field: "cost" | "revenue", value: unknown): string | Failed {
   } else {
     return problem(field, "must be a number or a decimal string");
   }
+  // Already canonical (no leading zeros, no trailing fraction zeros, within the digit limits): as it is.
+  if (CANONICAL_MONEY.test(textValue)) return textValue;
   if (textValue.startsWith("-")) return problem(field, "must not be negative");
   if (!MONEY_PATTERN.test(textValue)) {
     return problem(field, "must be a decimal with at most 12 digits before the point and 6 after");

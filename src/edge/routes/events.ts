@@ -6,8 +6,8 @@
 import type { Context, Hono } from "hono";
 import {
   type BatchError,
-  batchIdFor,
   type IngestEvent,
+  ingestMessageText,
   validateBatch,
   validateNdjsonBatch,
 } from "../../domain/events/index.ts";
@@ -47,9 +47,11 @@ export function registerEvents(app: Hono<EdgeEnv>, services: EdgeServices): void
     if (!publisher)
       throw new ApiError(503, "ingestion_unavailable", "Event ingestion is not configured (no QStash)");
     const tenantId = c.get("tenant").id;
-    const batchId = await batchIdFor(tenantId, events);
-    const body = { tenantId, batchId, events };
-    if (new TextEncoder().encode(JSON.stringify(body)).byteLength > MAX_MESSAGE_BYTES) {
+    // The message is the text JSON.stringify({tenantId, batchId, events}) would give, built with one
+    // serialisation of the events. It is published as text: the events were just validated into exactly the
+    // ingest message's form, and the actors host checks every delivery against its schema.
+    const message = await ingestMessageText(tenantId, events);
+    if (message.bytes > MAX_MESSAGE_BYTES) {
       throw new ApiError(
         413,
         "payload_too_large",
@@ -58,17 +60,19 @@ export function registerEvents(app: Hono<EdgeEnv>, services: EdgeServices): void
     }
     let published: { deduplicated: boolean };
     try {
-      published = await publisher.publish({
-        actor: "ingest",
-        body,
-        deduplicationId: batchId,
+      published = await publisher.publishRaw("ingest", message.text, {
+        deduplicationId: message.batchId,
         flowControl: { key: ingestLane(tenantId), parallelism: INGEST_PARALLELISM },
       });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       throw new ApiError(503, "queue_unavailable", `Could not queue the batch; retry it: ${detail}`);
     }
-    const accepted: AcceptedBatch = { batchId, accepted: events.length, duplicate: published.deduplicated };
+    const accepted: AcceptedBatch = {
+      batchId: message.batchId,
+      accepted: events.length,
+      duplicate: published.deduplicated,
+    };
     return c.json(accepted, 202);
   });
 }

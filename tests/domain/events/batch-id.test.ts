@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { batchIdFor, validateBatch } from "../../../src/domain/events/index.ts";
+import {
+  batchIdFor,
+  ingestMessage,
+  ingestMessageText,
+  validateBatch,
+} from "../../../src/domain/events/index.ts";
 
 const now = Date.UTC(2026, 10, 25, 12);
 const event = {
@@ -30,5 +35,22 @@ describe("batchIdFor", () => {
     expect(b).toBe(a);
     expect(await batchIdFor("other", normalised([event]))).not.toBe(a);
     expect(await batchIdFor("acme", normalised([{ ...event, id: "e2" }]))).not.toBe(a);
+  });
+});
+
+describe("ingestMessageText", () => {
+  test("the message is the JSON of the ingest message the schema accepts, with the batch's id and UTF-8 size", async () => {
+    const events = normalised([
+      event,
+      { ...event, id: "e2", city: "São Paulo", campaign: "été", cost: 1.25 },
+      { ...event, id: "e3", ad: 'quote " and \\ backslash', city: "東京" },
+    ]);
+    const message = await ingestMessageText("acme", events);
+    expect(message.batchId).toBe(await batchIdFor("acme", events));
+    const parsed = ingestMessage.parse(JSON.parse(message.text));
+    expect(parsed).toEqual({ tenantId: "acme", batchId: message.batchId, events });
+    expect(message.text).toBe(JSON.stringify(parsed));
+    expect(message.bytes).toBe(new TextEncoder().encode(message.text).byteLength);
+    expect(message.bytes).toBeGreaterThan(message.text.length);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import {
   EVENT_KINDS,
   MAX_BATCH_EVENTS,
+  normalisedTimestampMs,
   parseTimestamp,
   validateBatch,
   validateEvent,
@@ -11,6 +12,8 @@ import { EVENT_KINDS as WAREHOUSE_KINDS } from "../../../src/warehouse/schema.ts
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const rules = { now: NOW };
+const TIME_SPAN_FROM = Date.UTC(1970, 0, 1);
+const TIME_SPAN = Date.UTC(2100, 0, 1) - TIME_SPAN_FROM;
 
 const good = {
   id: "e-1",
@@ -150,6 +153,92 @@ describe("validateEvent", () => {
     expect(parseTimestamp("2028-02-29T00:00:00Z").ok).toBe(true);
     expect(parseTimestamp("2100-02-29T00:00:00Z").ok).toBe(false);
     expect(parseTimestamp(true).ok).toBe(false);
+  });
+
+  test("a time already normalised is read directly, to the same instant and text as the general parser", () => {
+    const wide = { now: NOW, window: { maxFutureMs: 1e15, maxAgeMs: 1e15 } };
+    const normalised = [
+      "2026-11-25T11:59:00.000Z",
+      "2028-02-29T23:59:59.999Z",
+      "1970-01-01T00:00:00.000Z",
+      "2099-12-31T23:59:59.999Z",
+      "1000-01-01T00:00:00.000Z",
+      "9999-12-31T23:59:59.999Z",
+    ];
+    // Random instants across the accepted years, in their normalised text.
+    let seed = 7;
+    for (let i = 0; i < 500; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      normalised.push(new Date(TIME_SPAN_FROM + (seed / 2 ** 31) * TIME_SPAN).toISOString());
+    }
+    for (const ts of normalised) {
+      const general = parseTimestamp(ts);
+      expect(general.ok).toBe(true);
+      expect({ ts, ms: normalisedTimestampMs(ts) }).toEqual({ ts, ms: (general as { ms: number }).ms });
+      const check = validateEvent({ ...good, ts }, wide);
+      if (check.ok) expect(check.event.ts).toBe(ts);
+    }
+    // Anything else is left to the general parser, which normalises it or names the problem as before.
+    const others = [
+      "2026-11-25T11:59:00Z",
+      "2026-11-25t11:59:00.000Z",
+      "2026-11-25T11:59:00.000z",
+      "2026-11-25 11:59:00.000Z",
+      "2026-11-25T11:59:00,000Z",
+      "2026-02-29T00:00:00.000Z",
+      "2100-02-29T00:00:00.000Z",
+      "2026-04-31T00:00:00.000Z",
+      "2026-13-01T00:00:00.000Z",
+      "2026-00-01T00:00:00.000Z",
+      "2026-11-00T00:00:00.000Z",
+      "2026-11-25T24:00:00.000Z",
+      "2026-11-25T23:60:00.000Z",
+      "2026-11-25T23:59:60.000Z",
+      "0099-01-01T00:00:00.000Z",
+      "0999-12-31T23:59:59.999Z",
+      "2026-11-25T11:59:00.0a0Z",
+      "2026-1a-25T11:59:00.000Z",
+      "+02026-11-25T11:59:00.000Z",
+      "2026-11-25T11:59:00.000+00:00",
+    ];
+    for (const ts of others) expect({ ts, ms: normalisedTimestampMs(ts) }).toEqual({ ts, ms: undefined });
+    expect(validateEvent({ ...good, ts: "2026-11-25t11:59:00.000z" }, rules)).toEqual(
+      validateEvent({ ...good, ts: "2026-11-25T11:59:00Z" }, rules),
+    );
+    expect(problemOf({ ...good, ts: "2026-02-29T00:00:00.000Z" }).message).toContain("no such date");
+    expect(problemOf({ ...good, ts: "2026-11-25T23:59:60.000Z" }).message).toContain("no such time");
+    expect(validateEvent({ ...good, ts: "0099-01-01T00:00:00.000Z" }, wide)).toEqual({
+      ok: false,
+      field: "ts",
+      message: "must be between 1970-01-01 and 2100-01-01",
+    });
+  });
+
+  test("money: canonical text is kept as sent; anything else is canonicalised or refused as before", () => {
+    const money = (cost: unknown) => {
+      const check = validateEvent({ ...good, cost }, rules);
+      return check.ok ? check.event.cost : `${check.field}: ${check.message}`;
+    };
+    for (const same of ["0", "7", "0.0045", "123456789012", "999999999999.999999", "0.000001", "10.5"]) {
+      expect(money(same)).toBe(same);
+    }
+    expect(money("00")).toBe("0");
+    expect(money("0.0")).toBe("0");
+    expect(money("007.50")).toBe("7.5");
+    expect(money("1.500000")).toBe("1.5");
+    expect(money(1.5)).toBe("1.5");
+    expect(money(0)).toBe("0");
+    expect(money("")).toBe("0");
+    expect(money("-0")).toBe("cost: must not be negative");
+    expect(money(-1)).toBe("cost: must not be negative");
+    const digits = "cost: must be a decimal with at most 12 digits before the point and 6 after";
+    expect(money("0.0000001")).toBe(digits);
+    expect(money("1234567890123")).toBe(digits);
+    expect(money(1e21)).toBe(digits);
+    expect(money(1e-7)).toBe(digits);
+    expect(money(".5")).toBe(digits);
+    expect(money("5.")).toBe(digits);
+    expect(money("1,5")).toBe(digits);
   });
 
   test("event kinds are the warehouse's", () => {
