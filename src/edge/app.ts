@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { EdgeEnv, EdgeServices } from "./context.ts";
 import { renderError, renderNotFound } from "./errors.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { keptMatchRouter } from "./router.ts";
 import { registerAdminTenants } from "./routes/admin-tenants.ts";
 import { registerAds } from "./routes/ads.ts";
 import { registerDocs } from "./routes/docs.ts";
@@ -27,7 +28,7 @@ export interface AppOptions {
  * const response = await app.request("/health");
  */
 export function createApp(services: EdgeServices, options: AppOptions = {}): Hono<EdgeEnv> {
-  const app = new Hono<EdgeEnv>();
+  const app = new Hono<EdgeEnv>({ router: keptMatchRouter() });
   app.use(requestId());
   app.onError(renderError);
   app.notFound(renderNotFound);
