@@ -9,7 +9,12 @@ import { keptMatchRouter } from "../../src/edge/router.ts";
 const services = { redis: new Redis({ url: "http://127.0.0.1:1", token: "unused" }) };
 
 /** Every route's handlers and parameters for a path, named so two routers' answers compare. */
-function described(app: Hono, method: string, path: string) {
+interface Routed {
+  router: { match(method: string, path: string): unknown };
+  routes: readonly { method: string; path: string; handler: unknown }[];
+}
+
+function described(app: Routed, method: string, path: string) {
   const [handlers, stash] = app.router.match(method, path) as [
     [unknown, Record<string, number | string>][],
     string[]?,
