@@ -20,12 +20,17 @@ import {
   hashFromFields,
   RedisBatch,
   type RedisCommand,
+  RedisCommandError,
   type RedisTransport,
 } from "../services/redis-batch.ts";
 import { bearerToken } from "./bearer.ts";
 
-/** A key to GET, or a key read by a command of its own (a conditional read, say). */
-export type PrefetchRead = string | { key: string; command: RedisCommand };
+/**
+ * A key to GET, or a key read by a command of its own (a conditional read, say). A command naming a script by
+ * its SHA-1 may carry the same read with the script's text, sent in a second round trip when Redis does not
+ * know the script (NOSCRIPT: restarted, or its scripts flushed).
+ */
+export type PrefetchRead = string | { key: string; command: RedisCommand; byScriptText?: RedisCommand };
 
 export interface TenantAuthOptions {
   /**
@@ -170,9 +175,25 @@ export function tenantAuth(
     }
 
     const prefetched = new Map<string, unknown>();
+    let unknownScripts: RedisBatch | undefined;
+    const retried: [string, number][] = [];
     for (let i = 0; i < extraReads.length; i++) {
       const read = extraReads[i] as PrefetchRead;
-      prefetched.set(typeof read === "string" ? read : read.key, replyOf(batch, extraAt[i] as number));
+      const at = extraAt[i] as number;
+      if (typeof read !== "string" && read.byScriptText !== undefined && isNoScript(batch, at)) {
+        unknownScripts ??= new RedisBatch(services.redis, transport);
+        retried.push([read.key, unknownScripts.add(read.byScriptText)]);
+        continue;
+      }
+      prefetched.set(typeof read === "string" ? read : read.key, replyOf(batch, at));
+    }
+    if (unknownScripts !== undefined) {
+      try {
+        await unknownScripts.send();
+      } catch (error) {
+        throw redisUnavailable(error);
+      }
+      for (const [key, at] of retried) prefetched.set(key, replyOf(unknownScripts, at));
     }
     c.set("tenant", tenant);
     c.set("dataVersion", dataVersionOf(replyOf(batch, versionAt)));
@@ -212,6 +233,16 @@ function setRateLimitHeaders(c: Context<EdgeEnv>, verdict: RateLimitVerdict): nu
   c.header("RateLimit-Remaining", String(verdict.remaining));
   c.header("RateLimit-Reset", String(resetSeconds));
   return resetSeconds;
+}
+
+/** Whether Redis answered the command at `index` with NOSCRIPT (it does not know the script named). */
+function isNoScript(batch: RedisBatch, index: number): boolean {
+  try {
+    batch.reply(index);
+    return false;
+  } catch (error) {
+    return error instanceof RedisCommandError && error.message.startsWith("NOSCRIPT");
+  }
 }
 
 /** The reply of a command added to a sent batch; a Redis error reply becomes a 503 the client may retry. */

@@ -9,8 +9,9 @@ import type { RedisCommand } from "./redis-batch.ts";
 /**
  * KEYS[1] a string key. ARGV[1] the SHA-1 (hex) of the text the caller holds.
  * Returns 1 when the key's text has that SHA-1, else the text (nil when there is none): a Redis without
- * redis.sha1hex answers like a GET. Sent as EVAL, not EVALSHA: Redis caches it by its own SHA-1, and a
- * restarted Redis cannot answer NOSCRIPT.
+ * redis.sha1hex answers like a GET. An isolate's first conditional read sends it as EVAL (which also caches it
+ * in Redis), later ones as EVALSHA, each carrying the EVAL form for a Redis that answers NOSCRIPT (restarted,
+ * or its scripts flushed): the script's text would otherwise travel, and be hashed by Redis, on every request.
  */
 const READ_UNLESS_HELD_LUA = `local text = redis.call('GET', KEYS[1])
 if text then
@@ -18,6 +19,15 @@ if text then
   if ok and sha == ARGV[1] then return 1 end
 end
 return text`;
+
+/** The script's SHA-1 once computed and once this isolate has sent the script itself. */
+const script: { sha?: string; sent: boolean } = { sent: false };
+sha1Hex(READ_UNLESS_HELD_LUA).then(
+  (sha) => {
+    script.sha = sha;
+  },
+  () => {},
+);
 
 interface Held<T> {
   text: string;
@@ -30,6 +40,8 @@ interface Held<T> {
 export interface HeldRead<T> {
   key: string;
   command: RedisCommand;
+  /** The same read with the script's text, for when Redis answers `command` with NOSCRIPT. */
+  byScriptText?: RedisCommand;
   held?: Held<T>;
 }
 
@@ -54,7 +66,12 @@ export class HeldValues<T> {
   read(key: string): HeldRead<T> {
     const known = this.held.get(key);
     if (known?.sha === undefined) return { key, command: ["get", key] };
-    return { key, command: ["eval", READ_UNLESS_HELD_LUA, 1, key, known.sha], held: known };
+    const byScriptText: RedisCommand = ["eval", READ_UNLESS_HELD_LUA, 1, key, known.sha];
+    if (script.sha === undefined || !script.sent) {
+      script.sent = true;
+      return { key, command: byScriptText, held: known };
+    }
+    return { key, command: ["evalsha", script.sha, 1, key, known.sha], byScriptText, held: known };
   }
 
   /** The value from the reply to `read`: the held one (reply 1), else the text Redis returned, decoded. */

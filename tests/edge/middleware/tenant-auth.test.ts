@@ -154,6 +154,8 @@ describe("one round trip", () => {
   const seen: string[] = [];
   /** The bridge's answers, in the order of `seen`. */
   const answers: string[] = [];
+  /** A key whose conditional reads by script SHA are sent with an unknown SHA, so Redis answers NOSCRIPT. */
+  let forgetScriptFor: string | undefined;
 
   beforeAll(() => {
     // Counts every REST request on its way to the bridge.
@@ -162,7 +164,14 @@ describe("one round trip", () => {
       hostname: "127.0.0.1",
       async fetch(request) {
         const url = new URL(request.url);
-        const body = await request.text();
+        let body = await request.text();
+        if (forgetScriptFor !== undefined && url.pathname === "/pipeline") {
+          const commands = JSON.parse(body) as unknown[][];
+          for (const command of commands) {
+            if (command[0] === "evalsha" && command[3] === forgetScriptFor) command[1] = "0".repeat(40);
+          }
+          body = JSON.stringify(commands);
+        }
         seen.push(`${url.pathname} ${body}`);
         const answer = await fetch(`${h.bridge.url}${url.pathname}`, {
           method: "POST",
@@ -255,14 +264,33 @@ describe("one round trip", () => {
     await store(entryWith(5));
     expect((await call()).data).toEqual([{ channel: "marker-channel", clicks: 5 }]);
     await call(); // the entry's fingerprint is known from here on
+    await call(); // the script is known to have been sent from here on
     const repeated = await call();
     expect(repeated).toMatchObject({
       data: [{ channel: "marker-channel", clicks: 5 }],
       meta: { cache: "hit" },
     });
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toContain('"eval"');
+    // The conditional read names its script rather than sending the text.
+    expect(seen[0]).toContain('"evalsha"');
+    expect(seen[0]).not.toContain("sha1hex");
     expect(answers[0]).not.toContain("marker-channel");
+
+    // A Redis that does not know the script (restarted, scripts flushed) is sent its text in a second trip.
+    forgetScriptFor = keys.cache(id, hash);
+    try {
+      expect(await call()).toMatchObject({
+        data: [{ channel: "marker-channel", clicks: 5 }],
+        meta: { cache: "hit" },
+      });
+      expect(seen).toHaveLength(2);
+      expect(answers[0]).toContain("NOSCRIPT");
+      expect(seen[1]).toContain('"eval"');
+      expect(seen[1]).toContain("sha1hex");
+      expect(answers[1]).not.toContain("marker-channel");
+    } finally {
+      forgetScriptFor = undefined;
+    }
 
     // The entry was replaced (a newer answer for the same question): the new one is served at once.
     await store(entryWith(9));
