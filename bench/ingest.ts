@@ -2,7 +2,8 @@
 //   1. top-100 ads over the last minute through the edge (auth + snapshot read): p50 / p99 with the current
 //      minute filled by a burst, then while another process sends 2,000 events/s; each as fast as 4 callers go
 //      (closed loop: the machine saturated) and at a steady 500 requests/s (open loop, latency from each
-//      request's scheduled start); GET /v1/meta (auth alone) for comparison. Target p99 ≤ 5 ms.
+//      request's scheduled start); GET /v1/meta (auth alone) for comparison; and the edge's CPU per 1,000
+//      events while those events arrive with nothing reading. Target p99 ≤ 5 ms.
 //   2. sustained ingest: batches of 1,000 events POSTed to the edge by concurrent clients for --seconds, through
 //      the local QStash broker and the actors host into Postgres (raw + every rollup) and Redis (leaderboards);
 //      rate = events stored / time until the last one is stored. Baseline: psql \copy of the same events into the
@@ -35,6 +36,7 @@ import { ROLLUPS } from "../src/warehouse/rollups.ts";
 import { closedLoop } from "./support/closed-loop.ts";
 import { openLoop } from "./support/open-loop.ts";
 import { count, describeDatabase, option } from "./support/output.ts";
+import { cpuMillis } from "./support/processes.ts";
 import { psqlCopyAdEvents } from "./support/psql-copy.ts";
 import { startBenchStack } from "./support/stack.ts";
 import { percentile } from "./support/stats.ts";
@@ -92,7 +94,7 @@ export async function run(args: string[]): Promise<void> {
         `Postgres ${describeDatabase(databaseUrl)}, Redis ${redisUrl}, ${navigator.hardwareConcurrency} cores`,
     );
 
-    await topLatency(edge, reader, seconds);
+    await topLatency(edge, reader, seconds, children.find((running) => running.name === "edge")?.pid);
     if (args.includes("--top-only")) return;
 
     const writers = tenants.slice(0, tenantCount);
@@ -247,7 +249,12 @@ async function copyBaseline(
 
 const TOP_PATH = "/v1/ads/top?window=1m&limit=100";
 
-async function topLatency(edge: string, tenant: Tenant, seconds: number): Promise<void> {
+async function topLatency(
+  edge: string,
+  tenant: Tenant,
+  seconds: number,
+  edgePid: number | undefined,
+): Promise<void> {
   const callers = 4;
   const measureSeconds = Math.min(seconds, 10);
   // Quiet: the current minute filled by a burst of events, then only readers.
@@ -288,7 +295,17 @@ async function topLatency(edge: string, tenant: Tenant, seconds: number): Promis
     { cwd: REPO_ROOT, stdout: "ignore", stderr: "ignore" },
   );
   try {
-    await Bun.sleep(2000);
+    // The edge's CPU for the events alone (no reads yet), once the generator is under way: what each batch
+    // takes from the event loop that also answers the reads.
+    await Bun.sleep(1000);
+    const cpuBefore = cpuMillis(edgePid);
+    await Bun.sleep(EVENTS_ALONE_MS);
+    const cpuMs = cpuMillis(edgePid) - cpuBefore;
+    console.log(
+      `  edge CPU while 2,000 events/s arrive in batches of 500 and nothing reads: ` +
+        `${((cpuMs / (2 * EVENTS_ALONE_MS)) * 1000).toFixed(2)} ms per 1,000 events ` +
+        `(${((100 * cpuMs) / EVENTS_ALONE_MS).toFixed(1)}% of a core)`,
+    );
     report(
       `${callers} callers, 2,000 events/s arriving`,
       await readTop(edge, tenant, callers, measureSeconds),
@@ -323,6 +340,9 @@ async function readTop(edge: string, tenant: Tenant, callers: number, seconds: n
   const { latencies } = await closedLoop(callers, seconds, () => getTop(edge, tenant, path, counts));
   return { latencies, ...counts };
 }
+
+/** How long the edge's CPU is measured with events arriving and no reads. */
+const EVENTS_ALONE_MS = 5000;
 
 /** Dashboards polling at a steady rate: requests start on schedule, not when the previous one answered. */
 const OPEN_RATE = 500;
