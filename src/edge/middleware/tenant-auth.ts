@@ -175,25 +175,25 @@ export function tenantAuth(
     }
 
     const prefetched = new Map<string, unknown>();
-    let unknownScripts: RedisBatch | undefined;
-    const retried: [string, number][] = [];
+    /** Reads whose script Redis did not know, sent again with its text: their keys and places in `batch`. */
+    let retry: { batch: RedisBatch; reads: [string, number][] } | undefined;
     for (let i = 0; i < extraReads.length; i++) {
       const read = extraReads[i] as PrefetchRead;
       const at = extraAt[i] as number;
       if (typeof read !== "string" && read.byScriptText !== undefined && isNoScript(batch, at)) {
-        unknownScripts ??= new RedisBatch(services.redis, transport);
-        retried.push([read.key, unknownScripts.add(read.byScriptText)]);
+        retry ??= { batch: new RedisBatch(services.redis, transport), reads: [] };
+        retry.reads.push([read.key, retry.batch.add(read.byScriptText)]);
         continue;
       }
       prefetched.set(typeof read === "string" ? read : read.key, replyOf(batch, at));
     }
-    if (unknownScripts !== undefined) {
+    if (retry !== undefined) {
       try {
-        await unknownScripts.send();
+        await retry.batch.send();
       } catch (error) {
         throw redisUnavailable(error);
       }
-      for (const [key, at] of retried) prefetched.set(key, replyOf(unknownScripts, at));
+      for (const [key, at] of retry.reads) prefetched.set(key, replyOf(retry.batch, at));
     }
     c.set("tenant", tenant);
     c.set("dataVersion", dataVersionOf(replyOf(batch, versionAt)));
