@@ -4,6 +4,7 @@
 // Env: REDIS_URL (redis://127.0.0.1:6379). Target: edge ≥ 25% of bare throughput, edge p99 ≤ 10 ms.
 // Also reports each server's CPU time per request, and the bridge's behind the edge (from /proc), which a busy
 // machine disturbs far less than throughput; with --runs N each row keeps its best of N runs.
+import { cpus, loadavg } from "node:os";
 import { Redis } from "@upstash/redis";
 import { keys, tenantTag } from "../src/domain/keys.ts";
 import { type Query, queryHash } from "../src/domain/query/index.ts";
@@ -68,7 +69,8 @@ export async function run(args: string[]): Promise<void> {
     });
 
     console.log(
-      `query benchmark (cache hits): ${clients} concurrent callers, ${seconds} s per row, Redis ${redisUrl}`,
+      `query benchmark (cache hits): ${clients} concurrent callers, ${seconds} s per row, Redis ${redisUrl};` +
+        ` ${cpus().length} cores, load average ${loadAverage()}`,
     );
     const body = JSON.stringify(QUERY);
     const call = (base: string, key?: string) => async () => {
@@ -105,6 +107,8 @@ export async function run(args: string[]): Promise<void> {
       console.log(formatRow(best as Result));
     }
     const [full, baseline] = results as [Result, Result];
+    // Other work on the machine competes for its cores: p99 moves with it far more than CPU per request does.
+    console.log(`load average at the end ${loadAverage()}`);
     const ratio = full.requestsPerSecond / baseline.requestsPerSecond;
     const met = ratio >= 0.25 && full.p99 <= 10 && full.errors === 0;
     console.log();
@@ -186,4 +190,9 @@ async function measure(
 function formatRow(r: Result): string {
   const rate = count(r.requestsPerSecond);
   return `${r.target.padEnd(34)} ${rate.padStart(8)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   errors ${r.errors}   server CPU ${r.cpuMicros?.toFixed(0)} µs/req`;
+}
+
+/** The 1-minute load average (it includes this benchmark's own processes once they run). */
+function loadAverage(): string {
+  return (loadavg()[0] ?? Number.NaN).toFixed(2);
 }
