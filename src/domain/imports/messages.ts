@@ -77,6 +77,8 @@ const importId = z.string().regex(IMPORT_ID);
 const chunkNumber = z.number().int().nonnegative();
 const chunkRows = z.array(importRowSchema).max(CHUNK_ROWS);
 const chunkRejects = z.array(rowRejectSchema).max(CHUNK_ROWS);
+/** Which event field each column of the file's rows holds. */
+const columnBindings = z.array(columnBindingSchema).min(1).max(EVENT_FIELDS.length);
 
 export const importChunkMessage = z.object({
   kind: z.literal("chunk"),
@@ -84,7 +86,7 @@ export const importChunkMessage = z.object({
   importId,
   chunk: chunkNumber,
   settings: importSettings,
-  columns: z.array(columnBindingSchema).min(1).max(EVENT_FIELDS.length),
+  columns: columnBindings,
   rows: chunkRows,
   rejects: chunkRejects,
 });
@@ -99,7 +101,7 @@ export const importChunksMessage = z.object({
   tenantId,
   importId,
   settings: importSettings,
-  columns: z.array(columnBindingSchema).min(1).max(EVENT_FIELDS.length),
+  columns: columnBindings,
   chunks: z.array(importChunkPart).min(1).max(MAX_CHUNKS_PER_MESSAGE),
 });
 export type ImportChunksMessage = z.infer<typeof importChunksMessage>;

@@ -150,11 +150,7 @@ export function tenantAuth(
     );
     const known = limiter.knownLimitsOf(tenantId);
     const earlyVerdict = known && limiter.limit(batch, tenantId, keyHash, known);
-    try {
-      await batch.send();
-    } catch (error) {
-      throw redisUnavailable(error);
-    }
+    await sendBatch(batch);
 
     const decoded = decodedTenant(tenantId, replyOf(batch, recordAt));
     if (!decoded || !constantTimeEqual(decoded.record.apiKeyHash, keyHash))
@@ -188,11 +184,7 @@ export function tenantAuth(
       prefetched.set(typeof read === "string" ? read : read.key, replyOf(batch, at));
     }
     if (retry !== undefined) {
-      try {
-        await retry.batch.send();
-      } catch (error) {
-        throw redisUnavailable(error);
-      }
+      await sendBatch(retry.batch);
       for (const [key, at] of retry.reads) prefetched.set(key, replyOf(retry.batch, at));
     }
     c.set("tenant", tenant);
@@ -233,6 +225,15 @@ function setRateLimitHeaders(c: Context<EdgeEnv>, verdict: RateLimitVerdict): nu
   c.header("RateLimit-Remaining", String(verdict.remaining));
   c.header("RateLimit-Reset", String(resetSeconds));
   return resetSeconds;
+}
+
+/** Sends the batch; Redis out of reach becomes a 503 the client may retry. */
+async function sendBatch(batch: RedisBatch): Promise<void> {
+  try {
+    await batch.send();
+  } catch (error) {
+    throw redisUnavailable(error);
+  }
 }
 
 /** Whether Redis answered the command at `index` with NOSCRIPT (it does not know the script named). */

@@ -204,9 +204,11 @@ export class RedisBatch {
     for (let i = 0; i < this.waiters.length; i++) {
       const waiter = this.waiters[i];
       if (waiter === null || waiter === undefined) continue;
-      const reply = results[i];
-      if (reply?.error !== undefined) waiter.reject(new RedisCommandError(reply.error));
-      else waiter.resolve(reply?.result ?? null);
+      try {
+        waiter.resolve(this.reply(i));
+      } catch (error) {
+        waiter.reject(error as Error);
+      }
     }
   }
 
