@@ -38,32 +38,39 @@ export const ROLLUPS: readonly Rollup[] = [
   { table: "ad_rollup_day_campaign", grain: "day", dimensions: ["channel", "campaign", "country"] },
 ];
 
+/** The UTC bucket of `ts`: `date_bin` is integer arithmetic where `date_trunc(…, 'UTC')` converts zones per row. */
+function utcBucketSql(grain: Rollup["grain"]): string {
+  return `date_bin('1 ${grain}', ts, '2000-01-01T00:00:00Z')`;
+}
+
 /**
- * `INSERT … SELECT` that adds the `inserted` CTE's rows into one rollup table (constants only). The rows are
- * sorted by the rollup's key first, then grouped in that order: one sort, and the groups come out in the lock
- * order (hashing them and sorting the groups again costs twice over when, as in a history import, there are
- * about as many groups as rows). Keys are sorted as bytes (`COLLATE "C"`), which skips the locale library:
- * equality, and so every group, is the same under any deterministic collation, and every batch still locks rows
- * in one fixed order (in a C or C.UTF-8 database, the order of the key's own index).
+ * `INSERT … SELECT` that adds the `inserted` CTE's rows into one rollup table, as the text before and after the
+ * tenant's parameter. The rows are sorted by the rollup's key first, then grouped in that order: one sort, and
+ * the groups come out in the lock order (hashing them and sorting the groups again costs twice over when, as in a history import, there are
+ * about as many groups as rows). The tenant, the same for every row of a write, is left out of the sort, which
+ * then starts with the bucket, a plain integer comparison: half the sorting time of a key led by a text that
+ * always ties. Texts are sorted as bytes (`COLLATE "C"`), which skips the locale library: equality, and so
+ * every group, is the same under any deterministic collation, and every batch still locks rows in one fixed
+ * order (in a C or C.UTF-8 database, the order of the key's own index).
  */
-function foldInto({ table, grain, dimensions }: Rollup): string {
+function foldInto({ table, grain, dimensions }: Rollup): [string, string] {
   const key = ["tenant_id", "bucket", ...dimensions].join(", ");
-  const positions = [1, 2, ...dimensions.map((_, i) => i + 3)].join(", ");
+  const groupKey = ["bucket", ...dimensions].join(", ");
   const sortKeys = [
-    `tenant_id COLLATE "C" AS tenant_id`,
-    `date_trunc('${grain}', ts, 'UTC') AS bucket`,
+    `${utcBucketSql(grain)} AS bucket`,
     ...dimensions.map((column) => `${column} COLLATE "C" AS ${column}`),
   ].join(", ");
-  return `INSERT INTO ${table} AS r
+  const head = `INSERT INTO ${table} AS r
       (${key}, impressions, views, clicks, conversions, spend, revenue)
-    SELECT ${key},
+    SELECT `;
+  const tail = `::text, ${groupKey},
       count(*) FILTER (WHERE kind = 'impression'), count(*) FILTER (WHERE kind = 'view'),
       count(*) FILTER (WHERE kind = 'click'), count(*) FILTER (WHERE kind = 'conversion'),
       sum(cost), sum(revenue)
-    FROM (SELECT ${sortKeys}, kind, cost, revenue FROM inserted ORDER BY ${positions}) AS sorted
-    GROUP BY ${positions}
+    FROM (SELECT ${sortKeys}, kind, cost, revenue FROM inserted ORDER BY ${groupKey}) AS sorted
+    GROUP BY ${groupKey}
     -- A fixed order: concurrent batches lock shared rollup rows in the same order, so they cannot deadlock.
-    ORDER BY ${positions}
+    ORDER BY ${groupKey}
     ON CONFLICT (${key}) DO UPDATE SET
       impressions = r.impressions + excluded.impressions,
       views = r.views + excluded.views,
@@ -71,10 +78,19 @@ function foldInto({ table, grain, dimensions }: Rollup): string {
       conversions = r.conversions + excluded.conversions,
       spend = r.spend + excluded.spend,
       revenue = r.revenue + excluded.revenue`;
+  return [head, tail];
 }
 
-/** One `fold_<table>` CTE per rollup, in `ROLLUPS` order: the same tables in the same order for every batch. */
-const FOLD_CTES = ROLLUPS.map((rollup) => `, fold_${rollup.table} AS (${foldInto(rollup)}\n    )`).join("");
+/** Each rollup's fold around its tenant parameter, in `ROLLUPS` order: every batch locks the same tables in turn. */
+const FOLDS = ROLLUPS.map((rollup) => {
+  const [head, tail] = foldInto(rollup);
+  return { head: sql.raw(`, fold_${rollup.table} AS (${head}`), tail: sql.raw(`${tail}\n    )`) };
+});
+
+/** One `fold_<table>` CTE per rollup. */
+function foldCtes(tenantId: string) {
+  return sql.join(FOLDS.map(({ head, tail }) => sql`${head}${tenantId}${tail}`));
+}
 
 /**
  * The CTEs every write shares: decode the events, insert the new ones, fold them into every rollup. The
@@ -94,8 +110,8 @@ function insertAndFoldCtes(tenantId: string, events: readonly EventToStore[]) {
       SELECT ${tenantId}, event_id, ts, kind, channel, campaign, ad, country, city, cost, revenue
       FROM incoming
       ON CONFLICT (tenant_id, event_id, ts) DO NOTHING
-      RETURNING tenant_id, ts, kind, channel, campaign, ad, country, city, cost, revenue
-    )${sql.raw(FOLD_CTES)}`;
+      RETURNING ts, kind, channel, campaign, ad, country, city, cost, revenue
+    )${foldCtes(tenantId)}`;
 }
 
 /** The whole write: the tenant and the events' columns are its only parameters. */
