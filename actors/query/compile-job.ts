@@ -17,7 +17,13 @@ export async function compileJob(message: QueryJobMessage): Promise<CompiledJob>
     if (hash !== message.hash) return { ok: false, error: "The query does not match its hash" };
     return {
       ok: true,
-      compiled: compileQuery(parsed.query, { tenantId: message.tenantId, now: message.askedAt }),
+      // Relative ranges resolve at askedAt (the hash says so); the minute rollup's window at this host's clock,
+      // the clock ingestion measured it with.
+      compiled: compileQuery(parsed.query, {
+        tenantId: message.tenantId,
+        now: message.askedAt,
+        clock: Date.now(),
+      }),
     };
   } catch (error) {
     // Only a range that leaves the queryable years at askedAt gets here (parseQuery checked the rest).

@@ -136,12 +136,28 @@ function repairQuery(rollup: Rollup): string {
   );
 }
 
-/** Compares each rollup table with the raw events over the range. */
-export async function checkRollups(sql: postgres.Sql, range: ReconcileRange): Promise<Drift[]> {
-  const [from, to] = rangeBounds(range);
+/**
+ * The part of `[from, to)` a rollup answers for: all of it, or for a recent-only rollup (minute) what starts
+ * within its window of `clock` (older buckets are incomplete by design and never read). Empty: `from >= to`.
+ */
+function rollupBounds({ recentDays }: Rollup, [from, to]: [number, number], clock: number): [Date, Date] {
+  const start = recentDays === undefined ? from : Math.max(from, clock - recentDays * DAY_MS);
+  return [new Date(start), new Date(Math.max(start, to))];
+}
+
+/** Compares each rollup table with the raw events over the range (`clock`: now, for the minute window). */
+export async function checkRollups(
+  sql: postgres.Sql,
+  range: ReconcileRange,
+  clock = Date.now(),
+): Promise<Drift[]> {
+  const bounds = rangeBounds(range);
   const drifts: Drift[] = [];
   for (const rollup of ROLLUPS) {
-    const [row] = await sql.unsafe(reportQuery(rollup), [range.tenantId, new Date(from), new Date(to)]);
+    const [row] = await sql.unsafe(reportQuery(rollup), [
+      range.tenantId,
+      ...rollupBounds(rollup, bounds, clock),
+    ]);
     const r = row as unknown as Omit<Drift, "target">;
     drifts.push({ target: rollup.table, ...r, samples: r.samples.map(sampleFromJson) });
   }
@@ -157,8 +173,10 @@ export async function repairRollups(
   db: WarehouseDb,
   sql: postgres.Sql,
   range: ReconcileRange,
+  clock = Date.now(),
 ): Promise<number> {
-  const [from, to] = rangeBounds(range);
+  const bounds = rangeBounds(range);
+  const [from, to] = bounds;
   const days = await sql<{ day: string }[]>`
     SELECT DISTINCT to_char(date_trunc('day', ts, 'UTC'), 'YYYY-MM-DD') AS day FROM ad_events
     WHERE tenant_id = ${range.tenantId} AND ts >= ${new Date(from)} AND ts < ${new Date(to)}`;
@@ -170,7 +188,7 @@ export async function repairRollups(
   for (const rollup of ROLLUPS) {
     rewritten += await withSerializableRetry(async () => {
       const result = await sql.begin("isolation level repeatable read", (tx) =>
-        tx.unsafe(repairQuery(rollup), [range.tenantId, new Date(from), new Date(to)]),
+        tx.unsafe(repairQuery(rollup), [range.tenantId, ...rollupBounds(rollup, bounds, clock)]),
       );
       return Number((result[0] as unknown as { rewritten: number }).rewritten);
     });

@@ -7,7 +7,9 @@
 // is what the query compiler reads back (src/domain/query/sql-members.ts):
 // impressions / views / clicks / conversions count the events of that kind; spend and revenue sum `cost`
 // and `revenue` over events of every kind. Buckets are UTC (`date_trunc(unit, ts, 'UTC')`).
-import { sql } from "drizzle-orm";
+// The minute rollup keeps only recent events (`recentDays`); the query compiler reads it only for them.
+import { type SQL, sql } from "drizzle-orm";
+import { MINUTE_ROLLUP_DAYS } from "../domain/query/source.ts";
 import type { SqlExecutor } from "./partitions.ts";
 import type { LeaderboardTallyRow, NewAdEvent } from "./schema.ts";
 
@@ -24,6 +26,11 @@ export interface Rollup {
   grain: "minute" | "hour" | "day";
   /** The dimensions it keeps, in key order: the bucket and these are its primary key after the tenant. */
   dimensions: readonly RollupDimension[];
+  /**
+   * Ingestion folds only events at most this many days (plus one) old when stored; older buckets are
+   * incomplete and never read. Absent: every event.
+   */
+  recentDays?: number;
 }
 
 /**
@@ -31,7 +38,12 @@ export interface Rollup {
  * query compiler's sources mirror this list (src/domain/query/source.ts); reconciliation walks it.
  */
 export const ROLLUPS: readonly Rollup[] = [
-  { table: "ad_rollup_minute", grain: "minute", dimensions: ROLLUP_DIMENSIONS },
+  {
+    table: "ad_rollup_minute",
+    grain: "minute",
+    dimensions: ROLLUP_DIMENSIONS,
+    recentDays: MINUTE_ROLLUP_DAYS,
+  },
   { table: "ad_rollup_hour", grain: "hour", dimensions: ROLLUP_DIMENSIONS },
   { table: "ad_rollup_day", grain: "day", dimensions: ROLLUP_DIMENSIONS },
   // Few rows per tenant and day: what day-grain questions about channels, campaigns and countries read.
@@ -44,8 +56,8 @@ function utcBucketSql(grain: Rollup["grain"]): string {
 }
 
 /**
- * `INSERT … SELECT` that adds the `inserted` CTE's rows into one rollup table, as the text before and after the
- * tenant's parameter. The rows are sorted by the rollup's key first, then grouped in that order: one sort, and
+ * `INSERT … SELECT` that adds the `inserted` CTE's rows into one rollup table, as the text around its parameters
+ * (the tenant; the oldest instant folded, for a recent-only rollup). The rows are sorted by the rollup's key first, then grouped in that order: one sort, and
  * the groups come out in the lock order (hashing them and sorting the groups again costs twice over when, as in a history import, there are
  * about as many groups as rows). The tenant, the same for every row of a write, is left out of the sort, which
  * then starts with the bucket, a plain integer comparison: half the sorting time of a key led by a text that
@@ -53,7 +65,7 @@ function utcBucketSql(grain: Rollup["grain"]): string {
  * every group, is the same under any deterministic collation, and every batch still locks rows in one fixed
  * order (in a C or C.UTF-8 database, the order of the key's own index).
  */
-function foldInto({ table, grain, dimensions }: Rollup): [string, string] {
+function foldInto({ table, grain, dimensions }: Rollup): { head: SQL; middle: SQL; tail: SQL } {
   const key = ["tenant_id", "bucket", ...dimensions].join(", ");
   const groupKey = ["bucket", ...dimensions].join(", ");
   const sortKeys = [
@@ -63,11 +75,12 @@ function foldInto({ table, grain, dimensions }: Rollup): [string, string] {
   const head = `INSERT INTO ${table} AS r
       (${key}, impressions, views, clicks, conversions, spend, revenue)
     SELECT `;
-  const tail = `::text, ${groupKey},
+  const middle = `::text, ${groupKey},
       count(*) FILTER (WHERE kind = 'impression'), count(*) FILTER (WHERE kind = 'view'),
       count(*) FILTER (WHERE kind = 'click'), count(*) FILTER (WHERE kind = 'conversion'),
       sum(cost), sum(revenue)
-    FROM (SELECT ${sortKeys}, kind, cost, revenue FROM inserted ORDER BY ${groupKey}) AS sorted
+    FROM (SELECT ${sortKeys}, kind, cost, revenue FROM inserted`;
+  const tail = ` ORDER BY ${groupKey}) AS sorted
     GROUP BY ${groupKey}
     -- A fixed order: concurrent batches lock shared rollup rows in the same order, so they cannot deadlock.
     ORDER BY ${groupKey}
@@ -78,18 +91,30 @@ function foldInto({ table, grain, dimensions }: Rollup): [string, string] {
       conversions = r.conversions + excluded.conversions,
       spend = r.spend + excluded.spend,
       revenue = r.revenue + excluded.revenue`;
-  return [head, tail];
+  return {
+    head: sql.raw(`, fold_${table} AS (${head}`),
+    middle: sql.raw(middle),
+    tail: sql.raw(`${tail}\n    )`),
+  };
 }
 
-/** Each rollup's fold around its tenant parameter, in `ROLLUPS` order: every batch locks the same tables in turn. */
-const FOLDS = ROLLUPS.map((rollup) => {
-  const [head, tail] = foldInto(rollup);
-  return { head: sql.raw(`, fold_${rollup.table} AS (${head}`), tail: sql.raw(`${tail}\n    )`) };
-});
+/** Each rollup's fold, in `ROLLUPS` order: every batch locks the same tables in turn. */
+const FOLDS = ROLLUPS.map((rollup) => ({ ...foldInto(rollup), recentDays: rollup.recentDays }));
 
-/** One `fold_<table>` CTE per rollup. */
-function foldCtes(tenantId: string) {
-  return sql.join(FOLDS.map(({ head, tail }) => sql`${head}${tenantId}${tail}`));
+const DAY_MS = 86_400_000;
+
+/**
+ * One `fold_<table>` CTE per rollup. `clock` (epoch ms) is when the events are stored: a recent-only rollup
+ * gets the events from `recentDays + 1` days before it. Without a clock every rollup gets every event.
+ */
+function foldCtes(tenantId: string, clock: number | undefined) {
+  return sql.join(
+    FOLDS.map(({ head, middle, tail, recentDays }) => {
+      if (recentDays === undefined || clock === undefined) return sql`${head}${tenantId}${middle}${tail}`;
+      const from = new Date(clock - (recentDays + 1) * DAY_MS).toISOString();
+      return sql`${head}${tenantId}${middle} WHERE ts >= ${from}::timestamptz${tail}`;
+    }),
+  );
 }
 
 /**
@@ -97,7 +122,7 @@ function foldCtes(tenantId: string) {
  * events arrive as one array per column: Postgres reads typed arrays with less work per row than a JSON
  * document, which matters for bulk imports of millions of rows.
  */
-function insertAndFoldCtes(tenantId: string, events: readonly EventToStore[]) {
+function insertAndFoldCtes(tenantId: string, events: readonly EventToStore[], clock: number | undefined) {
   const columns = eventColumns(events);
   return sql`
     WITH incoming AS (
@@ -111,12 +136,12 @@ function insertAndFoldCtes(tenantId: string, events: readonly EventToStore[]) {
       FROM incoming
       ON CONFLICT (tenant_id, event_id, ts) DO NOTHING
       RETURNING ts, kind, channel, campaign, ad, country, city, cost, revenue
-    )${foldCtes(tenantId)}`;
+    )${foldCtes(tenantId, clock)}`;
 }
 
-/** The whole write: the tenant and the events' columns are its only parameters. */
-function insertAndFold(tenantId: string, events: readonly EventToStore[]) {
-  return sql`${insertAndFoldCtes(tenantId, events)}
+/** The whole write: the tenant, the events' columns and the minute window's edge are its only parameters. */
+function insertAndFold(tenantId: string, events: readonly EventToStore[], clock: number | undefined) {
+  return sql`${insertAndFoldCtes(tenantId, events, clock)}
     SELECT count(*)::int AS inserted FROM inserted`;
 }
 
@@ -124,6 +149,8 @@ function insertAndFold(tenantId: string, events: readonly EventToStore[]) {
  * Stores events for a tenant and folds the newly stored ones into every rollup; returns how many were
  * new. The day partitions of `ad_events` and `ad_rollup_minute` for the events' UTC days must exist
  * (`ensurePartitions`, before the transaction). Run it inside the ingest transaction to commit with the rest.
+ * With `clock` (epoch ms, as ingestion passes it) the minute rollup gets only recent events; without, every
+ * rollup is complete, which any source the compiler picks can read (what tests with fixed dates build).
  *
  * @example const { inserted } = await insertEventsWithRollups(wh.db, "t1", events);
  */
@@ -131,9 +158,10 @@ export async function insertEventsWithRollups(
   db: SqlExecutor,
   tenantId: string,
   events: readonly EventToStore[],
+  clock?: number,
 ): Promise<{ inserted: number }> {
   if (events.length === 0) return { inserted: 0 };
-  const result = await db.execute<{ inserted: number }>(insertAndFold(tenantId, events));
+  const result = await db.execute<{ inserted: number }>(insertAndFold(tenantId, events, clock));
   return { inserted: Number(result[0]?.inserted ?? 0) };
 }
 
@@ -193,7 +221,7 @@ export interface InsertWithTallyResult {
  * (clicks, impressions, conversions, spend in millionths), that tally written to `leaderboard_outbox` under
  * `attemptId` when it is not empty, and the outbox rows earlier attempts at the same batch left. The tally
  * is committed with the events it counts, so a crash before Redis is updated loses nothing: the redelivery
- * finds the row in `pending`.
+ * finds the row in `pending`. `clock` is the time of storing, which the minute rollup's window is measured from.
  *
  * @example const { inserted, tally, pending } = await insertEventsWithLeaderboardTally(wh.db, "t1", events, capture);
  */
@@ -202,6 +230,7 @@ export async function insertEventsWithLeaderboardTally(
   tenantId: string,
   events: readonly EventToStore[],
   capture: LeaderboardCapture,
+  clock = Date.now(),
 ): Promise<InsertWithTallyResult> {
   if (events.length === 0) return { inserted: 0, tally: [], pending: [] };
   const result = await db.execute<{
@@ -209,7 +238,7 @@ export async function insertEventsWithLeaderboardTally(
     tally: LeaderboardTallyRow[];
     pending: PendingTally[];
   }>(sql`
-    ${insertAndFoldCtes(tenantId, events)}, tallied AS (
+    ${insertAndFoldCtes(tenantId, events, clock)}, tallied AS (
       SELECT floor(extract(epoch FROM ts) / 60)::bigint AS minute, ad,
         count(*) FILTER (WHERE kind = 'click') AS clicks,
         count(*) FILTER (WHERE kind = 'impression') AS impressions,

@@ -8,6 +8,7 @@ import {
   oldestLiveMinute,
   tallyFromTuples,
 } from "../../src/domain/leaderboard/index.ts";
+import { MINUTE_ROLLUP_DAYS } from "../../src/domain/query/index.ts";
 import { PartitionCache, pendingOutbox, storeBatch } from "../../src/warehouse/ingest.ts";
 import { ROLLUPS } from "../../src/warehouse/rollups.ts";
 import {
@@ -184,6 +185,34 @@ describe("ingest actor", () => {
     expect(await rawTotals(stack.warehouse.wh, tenantId)).toEqual(
       expectedTotals([...late, ...fresh, ...old]),
     );
+  });
+
+  test("the minute rollup gets the events of its window (and a day more); raw and every other rollup get all", async () => {
+    const tenantId = stack.tenant("minute-window");
+    const daysAgo = (days: number) => now - days * 86_400_000;
+    const inside = makeEvents(20, { from: daysAgo(1), to: daysAgo(1) + 3600_000, seed: 31, idPrefix: "in" });
+    const margin = makeEvents(20, {
+      from: daysAgo(MINUTE_ROLLUP_DAYS + 0.5),
+      to: daysAgo(MINUTE_ROLLUP_DAYS + 0.5) + 3600_000,
+      seed: 32,
+      idPrefix: "margin",
+    });
+    const history = makeEvents(30, {
+      from: daysAgo(MINUTE_ROLLUP_DAYS + 3),
+      to: daysAgo(MINUTE_ROLLUP_DAYS + 2),
+      seed: 33,
+      idPrefix: "old",
+    });
+    const all = [...inside, ...margin, ...history];
+    await deliverBatch(await message(tenantId, all));
+    expect(await rawTotals(stack.warehouse.wh, tenantId)).toEqual(expectedTotals(all));
+    for (const { table, recentDays } of ROLLUPS) {
+      const expected = expectedTotals(recentDays === undefined ? all : [...inside, ...margin]);
+      expect({ table, totals: await rollupTotals(stack.warehouse.wh, table, tenantId) }).toEqual({
+        table,
+        totals: expected,
+      });
+    }
   });
 
   test("partitions are created for the days a batch has events on, and only those", async () => {

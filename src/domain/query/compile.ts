@@ -39,6 +39,8 @@ export interface CompileOptions {
   now: number;
   /** False answers from raw events even when a rollup could (reconciliation, benchmarks, tests). */
   useRollups?: boolean;
+  /** The wall clock (epoch ms) the minute rollup's window is measured from; `now` when not given. */
+  clock?: number;
 }
 
 /**
@@ -49,7 +51,10 @@ export interface CompileOptions {
  * const rows = await wh.sql.unsafe(text, params);
  */
 export function compileQuery(query: Query, options: CompileOptions): CompiledQuery {
-  return compileResolved(resolveQuery(query, options.now), options);
+  return compileResolved(resolveQuery(query, options.now), {
+    ...options,
+    clock: options.clock ?? options.now,
+  });
 }
 
 interface SelectItem {
@@ -61,11 +66,11 @@ interface SelectItem {
 
 export function compileResolved(
   query: ResolvedQuery,
-  options: Pick<CompileOptions, "tenantId" | "useRollups">,
+  options: Pick<CompileOptions, "tenantId" | "useRollups"> & { clock: number },
 ): CompiledQuery {
   const params = new SqlParams();
   const tenant = params.add(options.tenantId);
-  const source = options.useRollups === false ? "raw" : chooseSource(query);
+  const source = options.useRollups === false ? "raw" : chooseSource(query, options.clock);
 
   const items: SelectItem[] = [];
   if (query.granularity) {

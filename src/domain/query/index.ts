@@ -8,5 +8,12 @@ export type { QueryError } from "./errors.ts";
 export * from "./parse.ts";
 export * from "./result.ts";
 export * from "./schema.ts";
-export { chooseSource, dimensionsUsed, SOURCE_DIMENSIONS, SOURCE_TABLES, type Source } from "./source.ts";
+export {
+  chooseSource,
+  dimensionsUsed,
+  MINUTE_ROLLUP_DAYS,
+  SOURCE_DIMENSIONS,
+  SOURCE_TABLES,
+  type Source,
+} from "./source.ts";
 export { stableJson } from "./stable-json.ts";

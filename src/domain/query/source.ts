@@ -10,6 +10,9 @@
 // A rollup that keeps only some dimensions (ad_rollup_day_campaign: channel, campaign, country) answers only
 // when every dimension selected or filtered on is among them; it has a few rows where the full one has many,
 // so it is tried first. Measures never rule a rollup out: every rollup holds every base measure.
+// The minute rollup is complete only for recent events (`MINUTE_ROLLUP_DAYS`): it answers only ranges that start
+// inside that window. Older minute buckets would hold about one row per event (a copy of the raw table), so a
+// history import skips them and older questions at minute precision read raw events.
 // The tables and their dimensions mirror the ingest fold (src/warehouse/rollups.ts `ROLLUPS`).
 
 import type { ResolvedQuery } from "./canonical.ts";
@@ -18,6 +21,12 @@ import { TIME_BOUNDS } from "./date-range.ts";
 import type { FilterNode } from "./schema.ts";
 import { DAY_MS } from "./timezone.ts";
 import { zoneAlignmentMs } from "./zone-alignment.ts";
+
+/**
+ * Days back from the wall clock that the minute rollup answers for. Ingestion folds one day more (events at
+ * most `MINUTE_ROLLUP_DAYS + 1` days old when stored), so clocks a little apart never leave a gap.
+ */
+export const MINUTE_ROLLUP_DAYS = 7;
 
 export type Source = "raw" | "rollup_minute" | "rollup_hour" | "rollup_day" | "rollup_day_campaign";
 
@@ -48,11 +57,11 @@ const GRANULARITY_MS: Record<Granularity, number> = {
 };
 
 /** Coarsest grain first, then narrowest: the first that fits wins. */
-const ROLLUPS: { source: Source; grainMs: number }[] = [
+const ROLLUPS: { source: Source; grainMs: number; recentDays?: number }[] = [
   { source: "rollup_day_campaign", grainMs: DAY_MS },
   { source: "rollup_day", grainMs: DAY_MS },
   { source: "rollup_hour", grainMs: 3_600_000 },
-  { source: "rollup_minute", grainMs: 60_000 },
+  { source: "rollup_minute", grainMs: 60_000, recentDays: MINUTE_ROLLUP_DAYS },
 ];
 
 /** Every dimension a filter tree names, at any depth. */
@@ -71,13 +80,16 @@ export function dimensionsUsed(query: Pick<ResolvedQuery, "dimensions" | "filter
   return used;
 }
 
+/** `clock` is the wall-clock time (epoch ms) the minute rollup's window is measured from. */
 export function chooseSource(
   query: Pick<ResolvedQuery, "granularity" | "range" | "timezone" | "dimensions" | "filters">,
+  clock: number,
 ): Source {
   const { granularity, range, timezone } = query;
   const used = dimensionsUsed(query);
   let zoneAlignment: number | undefined;
-  for (const { source, grainMs } of ROLLUPS) {
+  for (const { source, grainMs, recentDays } of ROLLUPS) {
+    if (recentDays !== undefined && (!range || range.from < clock - recentDays * DAY_MS)) continue;
     const kept = SOURCE_DIMENSIONS[source];
     if ([...used].some((dimension) => !kept.includes(dimension as Dimension))) continue;
     if (granularity && GRANULARITY_MS[granularity] < grainMs) continue;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   compileQuery,
+  MINUTE_ROLLUP_DAYS,
   parseQuery,
   SOURCE_DIMENSIONS,
   SOURCE_TABLES,
@@ -10,10 +11,11 @@ import { ROLLUPS } from "../../../src/warehouse/rollups.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 15, 7, 12);
 
-function sourceOf(input: Record<string, unknown>): string {
+/** The source for a query asked at NOW, with the wall clock at `clock`. */
+function sourceOf(input: Record<string, unknown>, clock = NOW): string {
   const result = parseQuery({ measures: ["clicks"], ...input }, { now: NOW });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return compileQuery(result.query, { tenantId: "t", now: NOW }).source;
+  return compileQuery(result.query, { tenantId: "t", now: NOW, clock }).source;
 }
 
 const td = (granularity: string | undefined, dateRange: unknown) => ({
@@ -56,19 +58,37 @@ describe("the coarsest exact source", () => {
   test("half- and quarter-hour zones, and 30-minute daylight saving: minute rollups", () => {
     expect(sourceOf({ ...td("day", "last 7 days"), timezone: "Asia/Kolkata" })).toBe("rollup_minute");
     expect(sourceOf({ ...td("hour", "today"), timezone: "Asia/Kathmandu" })).toBe("rollup_minute");
-    expect(sourceOf({ ...td("day", ["2026-03-01", "2026-04-30"]), timezone: "Australia/Lord_Howe" })).toBe(
-      "rollup_minute",
+    // Lord Howe's clocks go back 30 minutes on 5 April 2026: asked two days later.
+    expect(
+      sourceOf(
+        { ...td("day", ["2026-04-01", "2026-04-06"]), timezone: "Australia/Lord_Howe" },
+        Date.UTC(2026, 3, 7),
+      ),
+    ).toBe("rollup_minute");
+  });
+
+  test("the minute rollup answers only ranges that start within its window of the wall clock", () => {
+    const clock = NOW;
+    const windowStart = clock - MINUTE_ROLLUP_DAYS * 86_400_000;
+    const fromInstant = (from: number) =>
+      sourceOf(td("minute", [new Date(from).toISOString(), "2026-11-25T14:59:59.999Z"]), clock);
+    expect(fromInstant(windowStart - (windowStart % 60_000) + 60_000)).toBe("rollup_minute");
+    expect(fromInstant(windowStart - (windowStart % 60_000))).toBe("raw");
+    // Half-hour zones' days that start before the window read raw events.
+    expect(sourceOf({ ...td("day", "last 30 days"), timezone: "Asia/Kolkata" })).toBe("raw");
+    expect(sourceOf({ ...td("day", "last 7 days"), timezone: "Asia/Kolkata" }, clock + 2 * 86_400_000)).toBe(
+      "raw",
     );
   });
 
   test("granularity finer than a rollup rules it out", () => {
     expect(sourceOf(td("hour", ["2026-11-01", "2026-11-02"]))).toBe("rollup_hour");
-    expect(sourceOf(td("minute", ["2026-11-01", "2026-11-02"]))).toBe("rollup_minute");
+    expect(sourceOf(td("minute", ["2026-11-20", "2026-11-21"]))).toBe("rollup_minute");
   });
 
   test("range edges off a bucket boundary fall back to a finer table, or raw", () => {
     expect(sourceOf(td(undefined, ["2026-11-01T10:00:00Z", "2026-11-01T11:59:59.999Z"]))).toBe("rollup_hour");
-    expect(sourceOf(td(undefined, ["2026-11-01T10:15:00Z", "2026-11-01T11:59:59.999Z"]))).toBe(
+    expect(sourceOf(td(undefined, ["2026-11-20T10:15:00Z", "2026-11-20T11:59:59.999Z"]))).toBe(
       "rollup_minute",
     );
     expect(sourceOf(td(undefined, ["2026-11-01T10:15:30Z", "2026-11-01T11:59:59.999Z"]))).toBe("raw");
@@ -152,7 +172,7 @@ describe("the narrowest rollup that holds every dimension the query names", () =
     expect(sourceOf({ ...days, dimensions: ["channel"], timezone: "America/New_York" })).toBe("rollup_hour");
     expect(
       sourceOf({
-        ...td(undefined, ["2026-11-01T10:15:00Z", "2026-11-01T11:59:59.999Z"]),
+        ...td(undefined, ["2026-11-20T10:15:00Z", "2026-11-20T11:59:59.999Z"]),
         dimensions: ["channel"],
       }),
     ).toBe("rollup_minute");

@@ -13,12 +13,16 @@ export interface TestWarehouse {
   url: string;
   /** Stores events for a tenant through the ingest write (raw + rollups); returns how many were new. */
   store(tenantId: string, events: readonly EventToStore[]): Promise<number>;
-  /** Compiles and runs a query; `useRollups: false` forces raw events. */
+  /**
+   * Compiles and runs a query; `useRollups: false` forces raw events. `clock` is the wall clock the minute
+   * rollup's window is measured from (`now` when not given; `store` fills every rollup, so any clock fits it).
+   */
   run(
     query: Query,
     tenantId: string,
     now: number,
     useRollups?: boolean,
+    clock?: number,
   ): Promise<{ rows: ResultRow[]; source: string }>;
   close(): Promise<void>;
 }
@@ -41,8 +45,8 @@ export async function openTestWarehouse(): Promise<TestWarehouse> {
       }
       return (await insertEventsWithRollups(wh.db, tenantId, events)).inserted;
     },
-    async run(query, tenantId, now, useRollups = true) {
-      const compiled = compileQuery(query, { tenantId, now, useRollups });
+    async run(query, tenantId, now, useRollups = true, clock = now) {
+      const compiled = compileQuery(query, { tenantId, now, useRollups, clock });
       const rows = await wh.sql.unsafe(compiled.text, compiled.params as never[]);
       return { rows: decodeRows(compiled.columns, rows), source: compiled.source };
     },
