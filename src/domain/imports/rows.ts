@@ -2,8 +2,9 @@
 // 8601 or epoch-millisecond times, known kinds, non-negative money, ISO 3166-1 alpha-2 countries. A row
 // without an id gets one from the import id and its line number, so a redelivered chunk or a re-uploaded file
 // stores nothing twice.
-import type { EventField, IngestEvent, TimeWindow } from "../events/fields.ts";
-import { validateEvent } from "../events/validate.ts";
+import { countryCode, eventId, eventKind, eventTime, money, text } from "../events/field-checks.ts";
+import { EVENT_FIELDS, type EventField, type IngestEvent, type TimeWindow } from "../events/fields.ts";
+import { type EventRules, validateEvent } from "../events/validate.ts";
 import type { ImportRow, RowReject } from "./messages.ts";
 
 const DAY_MS = 86_400_000;
@@ -40,27 +41,91 @@ export function checkRows(
 ): CheckedRows {
   const events: IngestEvent[] = [];
   const rejects: RowReject[] = [];
-  const rules = { now, window: IMPORT_TIME_WINDOW, allowUnknownFields: true };
+  const rules: EventRules = { now, window: IMPORT_TIME_WINDOW, allowUnknownFields: true };
+  const at = fieldPositions(columns);
   for (const row of rows) {
-    const line = row[0];
-    const record: Record<string, string> = {};
-    for (let c = 0; c < columns.length; c++) record[(columns[c] as RowColumns).field] = row[c + 1] as string;
-    if (record.id === undefined || record.id.trim() === "") record.id = generatedEventId(importId, line);
-    const check = validateEvent(record, rules);
-    if (check.ok) {
-      events.push(check.event);
+    const event = readEvent(importId, at, row, rules);
+    if (event !== undefined) {
+      events.push(event);
       continue;
     }
-    const column = columns.find((candidate) => candidate.field === check.field);
-    const value = record[check.field];
-    rejects.push({
+    const checked = checkRow(importId, columns, row, rules);
+    if ("event" in checked) events.push(checked.event);
+    else rejects.push(checked.reject);
+  }
+  return { events, rejects };
+}
+
+/** Where each field sits in a row (after its line number); -1 when no column holds it. */
+type FieldPositions = Record<EventField, number>;
+
+function fieldPositions(columns: readonly RowColumns[]): FieldPositions {
+  const at = Object.fromEntries(EVENT_FIELDS.map((field) => [field, -1])) as FieldPositions;
+  // A later column for the same field wins, as it would in an object built column by column.
+  for (let c = 0; c < columns.length; c++) at[(columns[c] as RowColumns).field] = c + 1;
+  return at;
+}
+
+/**
+ * The row's event when every field passes `validateEvent`'s own checks, straight from the row's values;
+ * undefined when one fails (the caller then asks `validateEvent` which, and why).
+ */
+function readEvent(
+  importId: string,
+  at: FieldPositions,
+  row: ImportRow,
+  rules: EventRules,
+): IngestEvent | undefined {
+  const given = at.id < 0 ? undefined : (row[at.id] as string | undefined);
+  const id = eventId(given === undefined || given.trim() === "" ? generatedEventId(importId, row[0]) : given);
+  if (typeof id !== "string") return undefined;
+  const ts = eventTime(row[at.ts], rules);
+  if (typeof ts !== "string") return undefined;
+  const kind = eventKind(row[at.kind]);
+  if (kind === undefined) return undefined;
+  const channel = text("channel", row[at.channel]);
+  if (typeof channel !== "string") return undefined;
+  const campaign = text("campaign", row[at.campaign]);
+  if (typeof campaign !== "string") return undefined;
+  const ad = text("ad", row[at.ad]);
+  if (typeof ad !== "string") return undefined;
+  const city = text("city", row[at.city]);
+  if (typeof city !== "string") return undefined;
+  const country = countryCode(row[at.country]);
+  if (country === undefined) return undefined;
+  const cost = money("cost", row[at.cost]);
+  if (typeof cost !== "string") return undefined;
+  const revenue = money("revenue", row[at.revenue]);
+  if (typeof revenue !== "string") return undefined;
+  return { id, ts, kind, channel, campaign, ad, country, city, cost, revenue };
+}
+
+/**
+ * `validateEvent` on the row as an object: what a refused row is told is in the words of `POST /v1/events`
+ * (and a row `readEvent` refused but `validateEvent` takes is taken).
+ */
+function checkRow(
+  importId: string,
+  columns: readonly RowColumns[],
+  row: ImportRow,
+  rules: EventRules,
+): { event: IngestEvent } | { reject: RowReject } {
+  const line = row[0];
+  const record: Record<string, string> = {};
+  for (let c = 0; c < columns.length; c++) record[(columns[c] as RowColumns).field] = row[c + 1] as string;
+  if (record.id === undefined || record.id.trim() === "") record.id = generatedEventId(importId, line);
+  const check = validateEvent(record, rules);
+  if (check.ok) return { event: check.event };
+  const column = columns.find((candidate) => candidate.field === check.field);
+  const value = record[check.field];
+  return {
+    reject: {
       line,
       column: column?.header ?? check.field,
       reason: reasonFor(check.field, check.message, value),
       raw: rowText(row),
-    });
-  }
-  return { events, rejects };
+    },
+  };
 }
 
 function reasonFor(field: string, message: string, value: string | undefined): string {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  daysSinceEpoch,
   EVENT_KINDS,
   MAX_BATCH_EVENTS,
   normalisedTimestampMs,
@@ -212,6 +213,20 @@ describe("validateEvent", () => {
       field: "ts",
       message: "must be between 1970-01-01 and 2100-01-01",
     });
+  });
+
+  test("daysSinceEpoch counts days as Date.UTC does, for every year a normalised time may have", () => {
+    const wrong: string[] = [];
+    for (let year = 1000; year <= 9999; year++) {
+      for (let month = 1; month <= 12; month++) {
+        for (const day of [1, 28, 29, 30, 31]) {
+          if (daysSinceEpoch(year, month, day) * 86_400_000 !== Date.UTC(year, month - 1, day)) {
+            wrong.push(`${year}-${month}-${day}`);
+          }
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 
   test("money: canonical text is kept as sent; anything else is canonicalised or refused as before", () => {
