@@ -282,7 +282,8 @@ export class CsvParser {
       this.out.push(Array.isArray(decoded) ? { line, fields: decoded } : { line, ...decoded });
     }
     this.length = 0;
-    this.ends = [];
+    // Reused: a fresh list per record would be garbage at the file's row rate.
+    this.ends.length = 0;
     this.bits = 0;
     this.rejection = undefined;
     this.started = false;

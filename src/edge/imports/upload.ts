@@ -13,6 +13,7 @@ import {
 } from "../../domain/imports/messages.ts";
 import { beginUpload, type ImportRedis, updateUpload } from "../../domain/imports/redis.ts";
 import type { Publisher } from "../../publisher/index.ts";
+import { utf8LengthUpTo } from "./utf8-length.ts";
 
 /** Chunk messages of one tenant's imports processed at once (the tenant's import lane at the broker). */
 export const IMPORT_PARALLELISM = 4;
@@ -21,6 +22,8 @@ const PUBLISH_CONCURRENCY = 4;
 /** A chunk message is split when larger (the broker refuses messages over 1 MiB). */
 const MAX_MESSAGE_BYTES = 900_000;
 const utf8 = new TextEncoder();
+/** The parser is given at most this much of the body at a time, which bounds the records alive at once. */
+const PARSE_SLICE_BYTES = 64 * 1024;
 /** Upload progress is written to Redis at most this often. */
 const PROGRESS_EVERY_MS = 1000;
 /** A chunk's delivery attempts after the first: enough to outlast an actors-host restart or a database blip. */
@@ -100,6 +103,7 @@ class Upload {
   private lastProgress = 0;
   private transportError: unknown;
   private envelopeText: string | undefined;
+  private roomBytes: number | undefined;
 
   constructor(
     private readonly services: UploadServices,
@@ -121,9 +125,14 @@ class Upload {
         if (read.done) break;
         const bytes = read.value;
         this.bytes += bytes.byteLength;
-        if ((await this.feed(() => this.parser.push(bytes))) === "finished") {
-          await reader.cancel().catch(() => {});
-          return this.outcome(true);
+        // Bun hands over what piled up while the upload waited (over a MiB at a time): parsed whole, its
+        // records would all be alive at once, across the waits for publishes.
+        for (let from = 0; from < bytes.byteLength; from += PARSE_SLICE_BYTES) {
+          const slice = bytes.subarray(from, from + PARSE_SLICE_BYTES);
+          if ((await this.feed(() => this.parser.push(slice))) === "finished") {
+            await reader.cancel().catch(() => {});
+            return this.outcome(true);
+          }
         }
         await this.reportProgress(false);
       }
@@ -251,12 +260,12 @@ class Upload {
       this.settings = { ...this.input.settings, createdAt: begun.createdAt };
     }
     for (const part of this.parts(chunk)) {
-      const bytes = utf8.encode(part).byteLength + 1;
-      const full =
-        this.pending.bytes + bytes + utf8.encode(this.envelope()).byteLength + 16 > MAX_MESSAGE_BYTES;
+      // A part's bytes and the comma before it.
+      const bytes = part.bytes + 1;
+      const full = this.pending.bytes + bytes > this.room();
       if (this.pending.parts.length > 0 && full) await this.flush();
       if (this.pending.parts.length === 0) this.pending.first = this.nextChunk;
-      this.pending.parts.push(part);
+      this.pending.parts.push(part.text);
       this.pending.bytes += bytes;
       this.nextChunk++;
       if (this.pending.parts.length >= MAX_CHUNKS_PER_MESSAGE) await this.flush();
@@ -297,12 +306,12 @@ class Upload {
    * The chunk as one or more serialised `{chunk, rows, rejects}` parts, each small enough to make a message on
    * its own.
    */
-  private *parts(chunk: ChunkContent): Generator<string> {
+  private *parts(chunk: ChunkContent): Generator<{ text: string; bytes: number }> {
     // Read when the part is made: the caller numbers each part it takes before asking for the next.
-    const part = JSON.stringify({ chunk: this.nextChunk, rows: chunk.rows, rejects: chunk.rejects });
-    const room = MAX_MESSAGE_BYTES - utf8.encode(this.envelope()).byteLength - 16;
-    if (utf8.encode(part).byteLength <= room) {
-      yield part;
+    const text = JSON.stringify({ chunk: this.nextChunk, rows: chunk.rows, rejects: chunk.rejects });
+    const bytes = utf8LengthUpTo(text, this.room());
+    if (bytes !== undefined) {
+      yield { text, bytes };
       return;
     }
     if (chunk.rows.length + chunk.rejects.length <= 1) {
@@ -311,6 +320,12 @@ class Upload {
     const [first, second] = splitChunk(chunk);
     yield* this.parts(first);
     yield* this.parts(second);
+  }
+
+  /** Bytes a message has for its chunks: the limit less the envelope and the punctuation around the list. */
+  private room(): number {
+    this.roomBytes ??= MAX_MESSAGE_BYTES - utf8.encode(this.envelope()).byteLength - 16;
+    return this.roomBytes;
   }
 
   /** A `chunks` message up to its list of chunks. `tenantId` comes early: monitoring reads it from there. */
