@@ -15,8 +15,12 @@ import { beginUpload, type ImportRedis, updateUpload } from "../../domain/import
 import type { Publisher } from "../../publisher/index.ts";
 import { utf8LengthUpTo } from "./utf8-length.ts";
 
-/** Chunk messages of one tenant's imports processed at once (the tenant's import lane at the broker). */
-export const IMPORT_PARALLELISM = 4;
+/**
+ * Chunk messages of one tenant's imports processed at once (the tenant's import lane at the broker). Adjacent
+ * chunks of a time-ordered file share their day's rollup rows, so each waits for the one before it to commit
+ * before its last folds: six in flight keep two cores busy through those waits where four left a quarter idle.
+ */
+export const IMPORT_PARALLELISM = 6;
 /** Chunk messages being published at once by one upload. */
 const PUBLISH_CONCURRENCY = 4;
 /** A chunk message is split when larger (the broker refuses messages over 1 MiB). */
