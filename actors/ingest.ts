@@ -113,7 +113,8 @@ export const ingestActor = defineActor({
 function toStored(event: IngestEvent): EventToStore {
   return {
     eventId: event.id,
-    ts: new Date(event.ts),
+    // Already normalised ISO text (src/domain/events): written as it is, with no Date made and formatted again.
+    ts: event.ts,
     kind: event.kind,
     channel: event.channel,
     campaign: event.campaign,

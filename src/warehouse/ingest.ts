@@ -34,7 +34,7 @@ export class PartitionCache {
     // Distinct day numbers first: a bulk batch has thousands of events on a handful of days.
     const dayNumbers = new Set<number>();
     for (const event of events) {
-      const ms = event.ts instanceof Date ? event.ts.getTime() : new Date(event.ts).getTime();
+      const ms = typeof event.ts === "string" ? Date.parse(event.ts) : event.ts.getTime();
       dayNumbers.add(Math.floor(ms / DAY_MS));
     }
     const missing = [...dayNumbers]

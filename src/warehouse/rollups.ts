@@ -13,8 +13,11 @@ import { MINUTE_ROLLUP_DAYS } from "../domain/query/source.ts";
 import type { SqlExecutor } from "./partitions.ts";
 import type { LeaderboardTallyRow, NewAdEvent } from "./schema.ts";
 
-/** An event to store; the tenant is given separately. `cost` / `revenue` default to 0. */
-export type EventToStore = Omit<NewAdEvent, "tenantId" | "receivedAt">;
+/**
+ * An event to store; the tenant is given separately. `cost` / `revenue` default to 0. `ts` may be the ISO text
+ * ingestion has already normalised, which is written as it is.
+ */
+export type EventToStore = Omit<NewAdEvent, "tenantId" | "receivedAt" | "ts"> & { ts: Date | string };
 
 /** The dimensions an event carries, in key order; every rollup keeps all of them or a subset. */
 export const ROLLUP_DIMENSIONS = ["channel", "campaign", "ad", "country", "city"] as const;
@@ -167,30 +170,55 @@ export async function insertEventsWithRollups(
 
 /**
  * The events as one Postgres array literal per column, each bound as a single text parameter (money defaults
- * to 0). Every element is quoted, so any text survives.
+ * to 0). Every element is quoted, so any text survives; a column is escaped element by element only when one of
+ * its values needs it. One pass over the events: bulk imports send thousands per statement.
  */
 function eventColumns(events: readonly EventToStore[]) {
-  const column = (value: (event: EventToStore) => string) =>
-    `{${events.map((event) => arrayElement(value(event))).join(",")}}`;
+  const n = events.length;
+  const eventId = new Array<string>(n);
+  const ts = new Array<string>(n);
+  const kind = new Array<string>(n);
+  const channel = new Array<string>(n);
+  const campaign = new Array<string>(n);
+  const ad = new Array<string>(n);
+  const country = new Array<string>(n);
+  const city = new Array<string>(n);
+  const cost = new Array<string>(n);
+  const revenue = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const event = events[i] as EventToStore;
+    eventId[i] = event.eventId;
+    ts[i] = typeof event.ts === "string" ? event.ts : event.ts.toISOString();
+    kind[i] = event.kind;
+    channel[i] = event.channel;
+    campaign[i] = event.campaign;
+    ad[i] = event.ad;
+    country[i] = event.country;
+    city[i] = event.city;
+    cost[i] = event.cost ?? "0";
+    revenue[i] = event.revenue ?? "0";
+  }
   return {
-    eventId: column((event) => event.eventId),
-    ts: column((event) => (event.ts instanceof Date ? event.ts.toISOString() : String(event.ts))),
-    kind: column((event) => event.kind),
-    channel: column((event) => event.channel),
-    campaign: column((event) => event.campaign),
-    ad: column((event) => event.ad),
-    country: column((event) => event.country),
-    city: column((event) => event.city),
-    cost: column((event) => event.cost ?? "0"),
-    revenue: column((event) => event.revenue ?? "0"),
+    eventId: arrayLiteral(eventId),
+    ts: arrayLiteral(ts),
+    kind: arrayLiteral(kind),
+    channel: arrayLiteral(channel),
+    campaign: arrayLiteral(campaign),
+    ad: arrayLiteral(ad),
+    country: arrayLiteral(country),
+    city: arrayLiteral(city),
+    cost: arrayLiteral(cost),
+    revenue: arrayLiteral(revenue),
   };
 }
 
 const NEEDS_ESCAPE = /["\\]/;
 
-/** One quoted array element: `"` and `\` escaped with a backslash. */
-function arrayElement(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? `"${value.replace(/["\\]/g, "\\$&")}"` : `"${value}"`;
+/** `{"a","b"}`: every element quoted; `"` and `\` escaped with a backslash. */
+function arrayLiteral(values: readonly string[]): string {
+  if (values.length === 0) return "{}";
+  if (!values.some((value) => NEEDS_ESCAPE.test(value))) return `{"${values.join('","')}"}`;
+  return `{${values.map((value) => `"${value.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
 }
 
 /** What the ingest actor needs to keep the live leaderboards (see `insertEventsWithLeaderboardTally`). */
