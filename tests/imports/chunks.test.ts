@@ -180,6 +180,13 @@ describe("row checks", () => {
       ...chunks[0],
     };
     expect(importChunkMessage.safeParse(message).success).toBe(true);
+
+    // A row that is not [line, strings…], or one row too many, is refused naming where.
+    const rows = message.rows as unknown[];
+    const badRow = importChunkMessage.safeParse({ ...message, rows: [...rows, [0, "x"]] });
+    expect(badRow.error?.issues.map((issue) => issue.path.join("."))).toEqual([`rows.${rows.length}`]);
+    const tooMany = importChunkMessage.safeParse({ ...message, rows: Array(501).fill(rows[0]) });
+    expect(tooMany.error?.issues.map((issue) => issue.path.join("."))).toEqual(["rows"]);
   });
 });
 
