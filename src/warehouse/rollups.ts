@@ -6,7 +6,7 @@
 // inserts nothing and therefore adds nothing. What each rollup column holds
 // is what the query compiler reads back (src/domain/query/sql-members.ts):
 // impressions / views / clicks / conversions count the events of that kind; spend and revenue sum `cost`
-// and `revenue` over events of every kind. Buckets are UTC (`date_trunc(unit, ts, 'UTC')`).
+// and `revenue` over events of every kind. Buckets are UTC (`date_bin`, the same as `date_trunc(unit, ts, 'UTC')`).
 // The minute rollup keeps only recent events (`recentDays`); the query compiler reads it only for them.
 import { type SQL, sql } from "drizzle-orm";
 import { MINUTE_ROLLUP_DAYS } from "../domain/query/source.ts";
@@ -60,13 +60,14 @@ function utcBucketSql(grain: Rollup["grain"]): string {
 
 /**
  * `INSERT … SELECT` that adds the `inserted` CTE's rows into one rollup table, as the text around its parameters
- * (the tenant; the oldest instant folded, for a recent-only rollup). The rows are sorted by the rollup's key first, then grouped in that order: one sort, and
- * the groups come out in the lock order (hashing them and sorting the groups again costs twice over when, as in a history import, there are
- * about as many groups as rows). The tenant, the same for every row of a write, is left out of the sort, which
- * then starts with the bucket, a plain integer comparison: half the sorting time of a key led by a text that
- * always ties. Texts are sorted as bytes (`COLLATE "C"`), which skips the locale library: equality, and so
- * every group, is the same under any deterministic collation, and every batch still locks rows in one fixed
- * order (in a C or C.UTF-8 database, the order of the key's own index).
+ * (the tenant; the oldest instant folded, for a recent-only rollup). The rows are sorted by the rollup's key
+ * first, then grouped in that order: one sort, and the groups come out in the lock order (hashing them and
+ * sorting the groups again costs twice over when, as in a history import, there are about as many groups as
+ * rows). The tenant, the same for every row of a write, is left out of the sort, which then starts with the
+ * bucket, a plain integer comparison: half the sorting time of a key led by a text that always ties. Texts are
+ * sorted as bytes (`COLLATE "C"`), which skips the locale library: equality, and so every group, is the same
+ * under any deterministic collation, and every batch still locks rows in one fixed order (in a C or C.UTF-8
+ * database, the order of the key's own index).
  */
 function foldInto({ table, grain, dimensions }: Rollup): { head: SQL; middle: SQL; tail: SQL } {
   const key = ["tenant_id", "bucket", ...dimensions].join(", ");

@@ -67,8 +67,6 @@ function isImportRow(value: unknown): value is ImportRow {
 
 const IMPORT_ROW_MESSAGE = `expected [line, value…]: a positive integer line, then strings of at most ${MAX_VALUE_LENGTH} characters`;
 
-export const importRowSchema = z.custom<ImportRow>(isImportRow, IMPORT_ROW_MESSAGE);
-
 const tenantId = z.string().regex(TENANT_ID);
 const importId = z.string().regex(IMPORT_ID);
 
