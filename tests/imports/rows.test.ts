@@ -1,7 +1,7 @@
 // The import's row checks read each row's values directly and fall back to `validateEvent` only to word a
 // refusal: whatever the row, the outcome must be the one `validateEvent` gives the row as an object.
 import { describe, expect, test } from "bun:test";
-import { type EventField, validateEvent } from "../../src/domain/events/index.ts";
+import { EVENT_FIELDS, type EventField, validateEvent } from "../../src/domain/events/index.ts";
 import type { ImportRow, RowReject } from "../../src/domain/imports/messages.ts";
 import {
   checkRows,
@@ -11,18 +11,7 @@ import {
 } from "../../src/domain/imports/rows.ts";
 
 const NOW = Date.parse("2026-06-01T00:00:00Z");
-const FIELDS: EventField[] = [
-  "id",
-  "ts",
-  "kind",
-  "channel",
-  "campaign",
-  "ad",
-  "country",
-  "city",
-  "cost",
-  "revenue",
-];
+const FIELDS: readonly EventField[] = EVENT_FIELDS;
 const BASE = [
   "e-1",
   "2026-05-01T10:00:00.000Z",
