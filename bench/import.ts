@@ -7,24 +7,34 @@
 //      the big import show where the time goes.
 //   2. baseline: psql \copy of the same 1,000,000 rows into the raw table alone. Target: the whole path ≥ 25%
 //      of the \copy rate.
-//   npm run bench -- import [--rows 1000000] [--small 100000]
+//   3. with --neighbour: a second tenant B (200,000 events written to the warehouse directly) asks a distinct,
+//      so uncached, query through POST /v1/queries every 50 ms: 20 s alone, then while another tenant imports
+//      the big file again. B's p50/p99 end to end (from each query's scheduled start until its answer) during
+//      the import against alone, and the import's rate with B asking against the big import's earlier in the run.
+//   npm run bench -- import [--rows 1000000] [--small 100000] [--neighbour]
 // Env: REDIS_URL (redis://127.0.0.1:6379), DATABASE_URL (a server; a throwaway database is created on it),
 // PROFILE_ACTORS=<dir> (the actors host writes a Markdown CPU profile there when it stops).
 import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "@upstash/redis";
-import { tenantTag } from "../src/domain/keys.ts";
+import { keys, tenantTag } from "../src/domain/keys.ts";
+import type { Query } from "../src/domain/query/index.ts";
 import { BrokerStore } from "../src/local/qstash/store/broker-store.ts";
 import { RedisLink } from "../src/local/qstash/store/redis-link.ts";
 import type { RunningChild } from "../src/local/services/supervisor.ts";
 import { dropDatabase, withDatabaseName } from "../src/warehouse/database.ts";
 import { openWarehouse, type Warehouse } from "../src/warehouse/db.ts";
 import { migrate } from "../src/warehouse/migrate.ts";
+import { ensurePartitions } from "../src/warehouse/partitions.ts";
+import { type EventToStore, insertEventsWithRollups } from "../src/warehouse/rollups.ts";
+import type { LoopResult } from "./support/closed-loop.ts";
+import { openLoop } from "./support/open-loop.ts";
 import { count, describeDatabase, option, percent } from "./support/output.ts";
 import { cpuMillis } from "./support/processes.ts";
 import { psqlCopyAdEvents } from "./support/psql-copy.ts";
 import { startBenchStack } from "./support/stack.ts";
+import { percentile, sortAscending } from "./support/stats.ts";
 
 const RUN_ID = crypto.randomUUID().slice(0, 8);
 const BRIDGE_TOKEN = `bench-import-${RUN_ID}`;
@@ -32,6 +42,12 @@ const OPERATOR_TOKEN = `operator-${RUN_ID}`;
 const BROKER_PREFIX = `bench-import-${RUN_ID}`;
 const HEADER = "id,ts,kind,channel,campaign,ad,country,city,cost,revenue";
 const DAY = 86_400_000;
+/** The neighbour scenario: B's events, its queries a second, and how long it asks alone. */
+const NEIGHBOUR_EVENTS = 200_000;
+const NEIGHBOUR_PER_SECOND = 20;
+const NEIGHBOUR_ALONE_SECONDS = 20;
+/** B's private warehouse semaphore, so other work on the shared Redis takes none of its permits. */
+const SEMAPHORE_KEY = `{bench-import-${RUN_ID}}:wh:sem`;
 
 interface Tenant {
   id: string;
@@ -53,6 +69,7 @@ interface ImportRun {
 export async function run(args: string[]): Promise<void> {
   const bigRows = Number(option(args, "--rows") ?? 1_000_000);
   const smallRows = Number(option(args, "--small") ?? 100_000);
+  const neighbour = args.includes("--neighbour");
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const databaseUrl = withDatabaseName(
     process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/fairway",
@@ -75,6 +92,7 @@ export async function run(args: string[]): Promise<void> {
       actorsEnv: {
         INFLUENCER_SINK: "off",
         FAIRWAY_MONITOR_NAMESPACE: `bench-${RUN_ID}`,
+        ...(neighbour ? { WAREHOUSE_SEMAPHORE_KEY: SEMAPHORE_KEY } : {}),
         ...(process.env.PROFILE_ACTORS
           ? { BUN_OPTIONS: `--cpu-prof-md --cpu-prof-dir=${process.env.PROFILE_ACTORS}` }
           : {}),
@@ -108,6 +126,10 @@ export async function run(args: string[]): Promise<void> {
           `rows/s; edge peak RSS ${result.peakRssMiB.toFixed(0)} MiB (idle ${idleRss.toFixed(0)} MiB)`,
       );
     }
+    // Before the \copy baselines, so both imports of the big file meet about the same table sizes.
+    const crowded = neighbour
+      ? await neighbourRun(edgeUrl, stack.redis, wh, tenants, big, edgePid, (runs[1] as ImportRun).seconds)
+      : undefined;
 
     // Best of two runs: the machine's other load makes single \copy runs vary.
     const copies = [
@@ -150,6 +172,7 @@ export async function run(args: string[]): Promise<void> {
           )
           .join(", "),
     );
+    if (crowded) reportNeighbour(crowded, runs[1] as ImportRun);
   } finally {
     if (redis) {
       for (const tenant of tenants) {
@@ -159,6 +182,8 @@ export async function run(args: string[]): Promise<void> {
       }
       const scoped = await redis.keys(`fw:*:bench-${RUN_ID}*`).catch(() => []);
       if (scoped.length > 0) await redis.del(...scoped);
+      const semaphore = await redis.keys(`{bench-import-${RUN_ID}}*`).catch(() => []);
+      if (semaphore.length > 0) await redis.del(...semaphore);
     }
     for (const running of children.reverse()) await running.stop();
     for (const file of files) rmSync(file, { force: true });
@@ -224,11 +249,12 @@ async function importFile(
   file: { path: string; bytes: number; rows: number },
   edgePid: number,
   readCpu: () => Record<string, number>,
+  tag = "",
 ): Promise<ImportRun> {
   const samples: [number, number][] = [];
   const sampler = setInterval(() => samples.push([performance.now(), rssMiB(edgePid)]), 50);
   const cpuBefore = readCpu();
-  const importId = `bench-${RUN_ID}-${file.rows}`;
+  const importId = `bench-${RUN_ID}-${file.rows}${tag}`;
   const started = performance.now();
   try {
     const response = await fetch(`${edge}/v1/imports`, {
@@ -276,6 +302,249 @@ async function importFile(
   } finally {
     clearInterval(sampler);
   }
+}
+
+interface NeighbourRun {
+  events: number;
+  alone: LoopResult;
+  during: LoopResult;
+  /** B's queries that failed or went unanswered, per phase; and those not answered within one 25 s wait. */
+  failed: { alone: number; during: number };
+  overWait: { alone: number; during: number };
+  /** B's queries of the second phase that started after the import had ended. */
+  afterImport: number;
+  /** B's latencies during the import (ms, sorted): while A's upload was read and queued, and after it. */
+  duringUpload: number[];
+  afterUpload: number[];
+  /** Where B's time went, per phase (ms, sorted): before the actor started the query, and its statement. */
+  split: { alone: Split; during: Split };
+  imported: ImportRun;
+  loadBefore: string;
+  loadAfter: string;
+}
+
+/**
+ * Tenant B asks alone, then while tenant A imports `file` again; B asks for `importSeconds` (the same file's
+ * import time alone), so its queries fall inside A's import unless B's load shortens it.
+ */
+async function neighbourRun(
+  edge: string,
+  redis: Redis,
+  wh: Warehouse,
+  tenants: Tenant[],
+  file: { path: string; bytes: number; rows: number },
+  edgePid: number,
+  importSeconds: number,
+): Promise<NeighbourRun> {
+  const b = await createTenant(edge, wh);
+  tenants.push(b);
+  await seedEvents(wh, b.id, NEIGHBOUR_EVENTS);
+  const a = await createTenant(edge, wh);
+  tenants.push(a);
+  const loadBefore = loadAverage();
+  const asker = new NeighbourAsker(edge, b);
+  await openLoop(NEIGHBOUR_PER_SECOND, 1, () => asker.ask("warm-up")); // connections, scripts, JIT
+  const alone = await openLoop(NEIGHBOUR_PER_SECOND, NEIGHBOUR_ALONE_SECONDS, () => asker.ask("alone"));
+  const importStarted = performance.now();
+  const importing = importFile(edge, a, file, edgePid, () => ({}), "-neighbour");
+  importing.catch(() => {}); // awaited below; B's loop must not see it as unhandled meanwhile
+  const during = await openLoop(NEIGHBOUR_PER_SECOND, importSeconds, () => asker.ask("during"));
+  const imported = await importing;
+  const importEnded = importStarted + imported.seconds * 1000;
+  const uploadEnded = importStarted + imported.uploadSeconds * 1000;
+  const timed = asker.timed.during;
+  const inUpload = (call: { at: number }) => call.at <= uploadEnded;
+  return {
+    events: NEIGHBOUR_EVENTS,
+    alone,
+    during,
+    failed: asker.failed,
+    overWait: asker.overWait,
+    afterImport: timed.filter(({ at }) => at > importEnded).length,
+    duringUpload: sortAscending(timed.filter(inUpload).map(({ ms }) => ms)),
+    afterUpload: sortAscending(timed.filter((call) => !inUpload(call)).map(({ ms }) => ms)),
+    split: {
+      alone: await splitOf(redis, b.id, asker.answered.alone),
+      during: await splitOf(redis, b.id, asker.answered.during),
+    },
+    imported,
+    loadBefore,
+    loadAfter: loadAverage(),
+  };
+}
+
+type Phase = "warm-up" | "alone" | "during";
+
+interface Answered {
+  queryId: string;
+  /** Wall clock when B sent it, to compare with the edge's queued record. */
+  askedAt: number;
+  /** The SQL statement alone, as the actor timed it. */
+  statementMs: number;
+}
+
+interface Split {
+  /** From B's send to the edge's queued record: the edge's auth, body read and single-flight join. */
+  edge: number[];
+  /** From the edge's queued record to the actor's start: broker, delivery, tenant and warehouse permits. */
+  beforeStart: number[];
+  /** From the actor's start to its finish, less the statement: a pool connection, BEGIN, the finish script. */
+  aroundStatement: number[];
+  statement: number[];
+}
+
+/** B's answered queries' times from their status records (read after the phases, so as not to add load). */
+async function splitOf(redis: Redis, tenantId: string, answered: Answered[]): Promise<Split> {
+  const split: Split = { edge: [], beforeStart: [], aroundStatement: [], statement: [] };
+  for (const { queryId, askedAt, statementMs } of answered) {
+    const status = await redis.hgetall<Record<string, string>>(keys.query(tenantId, queryId));
+    const at = (name: string) => Number(status?.[name]);
+    split.edge.push(at("createdAt") - askedAt);
+    split.beforeStart.push(at("startedAt") - at("createdAt"));
+    split.aroundStatement.push(at("finishedAt") - at("startedAt") - statementMs);
+    split.statement.push(statementMs);
+  }
+  for (const values of Object.values(split)) values.sort((x: number, y: number) => x - y);
+  return split;
+}
+
+/** B's client: one distinct question per call (so the cache never answers), waited for through the edge. */
+class NeighbourAsker {
+  private asked = 0;
+  readonly failed: Record<Phase, number> = { "warm-up": 0, alone: 0, during: 0 };
+  readonly overWait: Record<Phase, number> = { "warm-up": 0, alone: 0, during: 0 };
+  /** Each call's start and its latency from there (the open loop's own figures count from the schedule). */
+  readonly timed: Record<Phase, { at: number; ms: number }[]> = { "warm-up": [], alone: [], during: [] };
+  readonly answered: Record<Phase, Answered[]> = { "warm-up": [], alone: [], during: [] };
+
+  constructor(
+    private readonly edge: string,
+    private readonly tenant: Tenant,
+  ) {}
+
+  async ask(phase: Phase): Promise<void> {
+    const at = performance.now();
+    const askedAt = Date.now();
+    const query: Query = {
+      measures: ["clicks", "impressions", "spend"],
+      dimensions: ["ad"],
+      filters: [{ member: "campaign", operator: "notEquals", values: [`none-${RUN_ID}-${this.asked++}`] }],
+      limit: 10,
+    };
+    const headers = { authorization: `Bearer ${this.tenant.apiKey}`, "content-type": "application/json" };
+    try {
+      let response = await fetch(`${this.edge}/v1/queries?wait=25s`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(query),
+      });
+      // 202: not answered within the wait; follow it up to twice more before calling it lost.
+      for (let poll = 0; response.status === 202; poll++) {
+        if (poll === 0) this.overWait[phase]++;
+        const { id } = (await response.json()) as { id: string };
+        if (poll === 2) throw new Error(`query ${id} unanswered after 75 s`);
+        response = await fetch(`${this.edge}/v1/queries/${id}?wait=25s`, { headers });
+      }
+      const answer = (await response.json()) as {
+        meta?: { cache?: string; queryId: string; durationMs: number };
+      };
+      if (response.status !== 200 || answer.meta?.cache !== "miss") throw new Error(`${response.status}`);
+      this.answered[phase].push({
+        queryId: answer.meta.queryId,
+        askedAt,
+        statementMs: answer.meta.durationMs,
+      });
+    } catch {
+      this.failed[phase]++;
+    }
+    this.timed[phase].push({ at, ms: performance.now() - at });
+  }
+}
+
+function reportNeighbour(run: NeighbourRun, alone: ImportRun): void {
+  const ms = (result: LoopResult, p: number) => percentile(result.latencies, p);
+  const answered = (result: LoopResult, failed: number, overWait: number) =>
+    `${count(result.latencies.length - failed)} answered, ${failed} failed, ${overWait} over 25 s`;
+  console.log(
+    `  neighbour: tenant B (${count(run.events)} events) asks a distinct uncached query every ` +
+      `${1000 / NEIGHBOUR_PER_SECOND} ms through POST /v1/queries; load average before ${run.loadBefore}`,
+  );
+  console.log(
+    `  B alone (${NEIGHBOUR_ALONE_SECONDS} s): p50 ${ms(run.alone, 50).toFixed(1)} ms, p99 ` +
+      `${ms(run.alone, 99).toFixed(1)} ms (${answered(run.alone, run.failed.alone, run.overWait.alone)})`,
+  );
+  console.log(
+    `  B during tenant A's ${count(run.imported.rows)}-row import (asking for its first ${alone.seconds.toFixed(1)} s ` +
+      `of ${run.imported.seconds.toFixed(1)} s; ${run.afterImport} asked after it ended): p50 ` +
+      `${ms(run.during, 50).toFixed(1)} ms, p99 ${ms(run.during, 99).toFixed(1)} ms ` +
+      `(${answered(run.during, run.failed.during, run.overWait.during)})`,
+  );
+  const p99Ratio = ms(run.during, 99) / ms(run.alone, 99);
+  console.log(
+    `  B during A's upload (first ${run.imported.uploadSeconds.toFixed(1)} s, ${run.duringUpload.length} queries): ` +
+      `p50 / p99 ${fmtPair(run.duringUpload)} ms; after it (${run.afterUpload.length}): ${fmtPair(run.afterUpload)} ms`,
+  );
+  const pair = (name: keyof Split) =>
+    `${SPLIT_NAMES[name]} ${fmtPair(run.split.alone[name])} → ${fmtPair(run.split.during[name])}`;
+  console.log(
+    `  B's time split, p50 / p99 ms, alone → during: ${pair("edge")}; ${pair("beforeStart")}; ` +
+      `${pair("aroundStatement")}; ${pair("statement")}`,
+  );
+  console.log(
+    `  B during / alone: p50 ${(ms(run.during, 50) / ms(run.alone, 50)).toFixed(2)}x, p99 ${p99Ratio.toFixed(2)}x` +
+      ` — within 2x (the query-actor bench's neighbour target): ${p99Ratio <= 2 ? "yes" : "NO"}`,
+  );
+  const rate = run.imported.rows / run.imported.seconds;
+  const aloneRate = alone.rows / alone.seconds;
+  console.log(
+    `  A's import with B asking: ${run.imported.status} in ${run.imported.seconds.toFixed(1)} s = ${count(rate)} ` +
+      `rows/s, against ${count(aloneRate)} rows/s for the same file earlier in this run (${(rate / aloneRate).toFixed(2)}x)`,
+  );
+  console.log(`  load average after ${run.loadAfter}`);
+}
+
+/** B's history: `count` events over the last 7 days, written to the warehouse directly with their rollups. */
+async function seedEvents(wh: Warehouse, tenantId: string, total: number): Promise<void> {
+  const end = Date.now() - 60_000;
+  const start = end - 7 * DAY;
+  await ensurePartitions(wh.db, "ad_events", new Date(start), new Date(end));
+  await ensurePartitions(wh.db, "ad_rollup_minute", new Date(start), new Date(end));
+  const kinds = ["impression", "impression", "impression", "view", "click", "conversion"] as const;
+  for (let from = 0; from < total; from += 10_000) {
+    const events: EventToStore[] = Array.from({ length: Math.min(10_000, total - from) }, (_, k) => {
+      const i = from + k;
+      return {
+        eventId: `n${i}`,
+        ts: new Date(start + ((i * 7919) % (7 * 86_400)) * 1000),
+        kind: kinds[i % kinds.length] as (typeof kinds)[number],
+        channel: ["google", "meta", "tiktok"][i % 3] as string,
+        campaign: `c${i % 12}`,
+        ad: `ad${i % 40}`,
+        country: ["US", "FR", "DE", "GB"][i % 4] as string,
+        city: ["Austin", "Paris", "Berlin", "Leeds"][i % 4] as string,
+        cost: String((i % 5) * 0.25),
+        revenue: String(i % 6 === 5 ? 3 : 0),
+      };
+    });
+    await insertEventsWithRollups(wh.db, tenantId, events);
+  }
+}
+
+const SPLIT_NAMES: Record<keyof Split, string> = {
+  edge: "ask → queued at the edge",
+  beforeStart: "queued → actor start",
+  aroundStatement: "actor start → finish less the statement",
+  statement: "statement",
+};
+
+function fmtPair(sorted: number[]): string {
+  return `${percentile(sorted, 50).toFixed(1)} / ${percentile(sorted, 99).toFixed(1)}`;
+}
+
+function loadAverage(): string {
+  return loadavg()
+    .map((n) => n.toFixed(2))
+    .join(", ");
 }
 
 /** psql \copy of the same rows (with the tenant column the raw table needs) into ad_events alone. */
