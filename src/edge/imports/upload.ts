@@ -28,6 +28,10 @@ const MAX_MESSAGE_BYTES = 900_000;
 const utf8 = new TextEncoder();
 /** The parser is given at most this much of the body at a time, which bounds the records alive at once. */
 const PARSE_SLICE_BYTES = 64 * 1024;
+/** Resolves after the tasks already waiting (other requests' I/O) had their turn; a resolved promise would not. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 /** Upload progress is written to Redis at most this often. */
 const PROGRESS_EVERY_MS = 1000;
 /** A chunk's delivery attempts after the first: enough to outlast an actors-host restart or a database blip. */
@@ -137,6 +141,8 @@ class Upload {
             await reader.cancel().catch(() => {});
             return this.outcome(true);
           }
+          // A slice is a millisecond or two of parsing; other tenants' requests on this isolate go in between.
+          await nextTask();
         }
         await this.reportProgress(false);
       }
