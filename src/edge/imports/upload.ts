@@ -13,6 +13,7 @@ import {
 } from "../../domain/imports/messages.ts";
 import { beginUpload, type ImportRedis, updateUpload } from "../../domain/imports/redis.ts";
 import type { Publisher } from "../../publisher/index.ts";
+import { ImportPace } from "./pace.ts";
 import { utf8LengthUpTo } from "./utf8-length.ts";
 
 /**
@@ -112,12 +113,14 @@ class Upload {
   private transportError: unknown;
   private envelopeText: string | undefined;
   private roomBytes: number | undefined;
+  private readonly pace: ImportPace;
 
   constructor(
     private readonly services: UploadServices,
     private readonly input: UploadInput,
   ) {
     this.chunker = new CsvChunker({ mapping: input.mapping });
+    this.pace = new ImportPace(services.redis, input.tenantId, input.importId);
   }
 
   async run(): Promise<UploadOutcome> {
@@ -288,6 +291,7 @@ class Upload {
     const { first, parts } = this.pending;
     if (parts.length === 0) return;
     this.pending = { first: this.nextChunk, parts: [], bytes: 0 };
+    await this.pace.ahead(first);
     while (this.inFlight.size >= PUBLISH_CONCURRENCY) await Promise.race(this.inFlight);
     if (this.publishError !== undefined) throw this.brokerFailure();
     const body = `${this.envelope()},"chunks":[${parts.join(",")}]}`;
