@@ -26,13 +26,12 @@ import type { RunningChild } from "../src/local/services/supervisor.ts";
 import { dropDatabase, withDatabaseName } from "../src/warehouse/database.ts";
 import { openWarehouse, type Warehouse } from "../src/warehouse/db.ts";
 import { migrate } from "../src/warehouse/migrate.ts";
-import { ensurePartitions } from "../src/warehouse/partitions.ts";
-import { type EventToStore, insertEventsWithRollups } from "../src/warehouse/rollups.ts";
 import type { LoopResult } from "./support/closed-loop.ts";
 import { openLoop } from "./support/open-loop.ts";
 import { count, describeDatabase, option, percent } from "./support/output.ts";
 import { cpuMillis } from "./support/processes.ts";
 import { psqlCopyAdEvents } from "./support/psql-copy.ts";
+import { seedWeekOfEvents } from "./support/seed.ts";
 import { startBenchStack } from "./support/stack.ts";
 import { percentile, sortAscending } from "./support/stats.ts";
 
@@ -338,7 +337,8 @@ async function neighbourRun(
 ): Promise<NeighbourRun> {
   const b = await createTenant(edge, wh);
   tenants.push(b);
-  await seedEvents(wh, b.id, NEIGHBOUR_EVENTS);
+  // B's history: the last 7 days.
+  await seedWeekOfEvents(wh, b.id, NEIGHBOUR_EVENTS, Date.now() - 60_000 - 7 * DAY, "n");
   const a = await createTenant(edge, wh);
   tenants.push(a);
   const loadBefore = loadAverage();
@@ -503,33 +503,6 @@ function reportNeighbour(run: NeighbourRun, alone: ImportRun): void {
   console.log(`  load average after ${run.loadAfter}`);
 }
 
-/** B's history: `count` events over the last 7 days, written to the warehouse directly with their rollups. */
-async function seedEvents(wh: Warehouse, tenantId: string, total: number): Promise<void> {
-  const end = Date.now() - 60_000;
-  const start = end - 7 * DAY;
-  await ensurePartitions(wh.db, "ad_events", new Date(start), new Date(end));
-  await ensurePartitions(wh.db, "ad_rollup_minute", new Date(start), new Date(end));
-  const kinds = ["impression", "impression", "impression", "view", "click", "conversion"] as const;
-  for (let from = 0; from < total; from += 10_000) {
-    const events: EventToStore[] = Array.from({ length: Math.min(10_000, total - from) }, (_, k) => {
-      const i = from + k;
-      return {
-        eventId: `n${i}`,
-        ts: new Date(start + ((i * 7919) % (7 * 86_400)) * 1000),
-        kind: kinds[i % kinds.length] as (typeof kinds)[number],
-        channel: ["google", "meta", "tiktok"][i % 3] as string,
-        campaign: `c${i % 12}`,
-        ad: `ad${i % 40}`,
-        country: ["US", "FR", "DE", "GB"][i % 4] as string,
-        city: ["Austin", "Paris", "Berlin", "Leeds"][i % 4] as string,
-        cost: String((i % 5) * 0.25),
-        revenue: String(i % 6 === 5 ? 3 : 0),
-      };
-    });
-    await insertEventsWithRollups(wh.db, tenantId, events);
-  }
-}
-
 const SPLIT_NAMES: Record<keyof Split, string> = {
   edge: "ask → queued at the edge",
   beforeStart: "queued → actor start",
@@ -538,6 +511,8 @@ const SPLIT_NAMES: Record<keyof Split, string> = {
 };
 
 function fmtPair(sorted: number[]): string {
+  // A paced upload lasts about as long as the import: no query may come after it.
+  if (sorted.length === 0) return "– / –";
   return `${percentile(sorted, 50).toFixed(1)} / ${percentile(sorted, 99).toFixed(1)}`;
 }
 

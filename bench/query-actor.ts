@@ -32,11 +32,10 @@ import { REPO_ROOT } from "../src/local/services/dev-stack.ts";
 import { startChild } from "../src/local/services/supervisor.ts";
 import { type ActorsTarget, publishToActor } from "../src/publisher/index.ts";
 import { dropDatabase, withDatabaseName } from "../src/warehouse/database.ts";
-import { openWarehouse, type Warehouse } from "../src/warehouse/db.ts";
+import { openWarehouse } from "../src/warehouse/db.ts";
 import { migrate } from "../src/warehouse/migrate.ts";
-import { ensurePartitions } from "../src/warehouse/partitions.ts";
-import { type EventToStore, insertEventsWithRollups } from "../src/warehouse/rollups.ts";
 import { option } from "./support/output.ts";
+import { seedWeekOfEvents } from "./support/seed.ts";
 import { percentileOf } from "./support/stats.ts";
 
 const runId = crypto.randomUUID().slice(0, 8);
@@ -123,7 +122,8 @@ export async function run(args: string[]): Promise<void> {
   );
   await migrate(databaseUrl);
   const seedWarehouse = openWarehouse(databaseUrl, { max: 2 });
-  for (const tenantId of Object.values(tenantIds)) await seedTenant(seedWarehouse, tenantId, 4000);
+  for (const tenantId of Object.values(tenantIds))
+    await seedWeekOfEvents(seedWarehouse, tenantId, 4000, Date.UTC(2026, 10, 1));
   await seedWarehouse.close();
 
   const restToken = `bench-${runId}`;
@@ -424,26 +424,6 @@ function distinctQuery(tag: string, i: number): Query {
     filters: [{ member: "campaign", operator: "notEquals", values: [`none-${tag}-${i}`] }],
     limit: 10,
   };
-}
-
-async function seedTenant(wh: Warehouse, tenantId: string, count: number): Promise<void> {
-  const start = Date.UTC(2026, 10, 1);
-  await ensurePartitions(wh.db, "ad_events", "2026-11-01", "2026-11-07");
-  await ensurePartitions(wh.db, "ad_rollup_minute", "2026-11-01", "2026-11-07");
-  const kinds = ["impression", "impression", "impression", "view", "click", "conversion"] as const;
-  const events: EventToStore[] = Array.from({ length: count }, (_, i) => ({
-    eventId: `e${i}`,
-    ts: new Date(start + ((i * 7919) % (7 * 86_400)) * 1000),
-    kind: kinds[i % kinds.length] as (typeof kinds)[number],
-    channel: ["google", "meta", "tiktok"][i % 3] as string,
-    campaign: `c${i % 12}`,
-    ad: `ad${i % 40}`,
-    country: ["US", "FR", "DE", "GB"][i % 4] as string,
-    city: ["Austin", "Paris", "Berlin", "Leeds"][i % 4] as string,
-    cost: String((i % 5) * 0.25),
-    revenue: String(i % 6 === 5 ? 3 : 0),
-  }));
-  await insertEventsWithRollups(wh.db, tenantId, events);
 }
 
 function fmt(ms: number): string {
