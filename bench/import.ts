@@ -3,8 +3,8 @@
 //      the local QStash broker and the actors host into Postgres (raw events + three rollups); rate = rows /
 //      time from the first byte sent until the import reads `completed`. The edge process's resident memory
 //      (RSS, from /proc) is sampled every 50 ms: its peak must not grow with the file — compared between the
-//      files, and within the big file between the first quarter of its upload and the whole import. CPU seconds per process during
-//      the big import show where the time goes.
+//      files, and within the big file between the first quarter of its upload and the whole import. CPU seconds
+//      per process during the big import show where the time goes.
 //   2. baseline: psql \copy of the same 1,000,000 rows into the raw table alone. Target: the whole path ≥ 25%
 //      of the \copy rate.
 //   3. with --neighbour: a second tenant B (200,000 events written to the warehouse directly) asks a distinct,
