@@ -1,6 +1,7 @@
 // The upload's pace against a real import status record (Redis through the REST bridge): it waits while it is
-// more than its lead ahead of the chunks the import has landed, goes on as they land, and stops waiting when
-// the import does not move, so an upload never hangs on a stopped actors host.
+// more than its lead ahead of the chunks the import has landed and goes on as they land; no wait is longer than
+// its cap (the body is not read meanwhile), and a wait in which the import did not move ends the pacing, so an
+// upload never hangs on a stopped actors host.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis";
 import { keys } from "../../src/domain/keys.ts";
@@ -30,7 +31,7 @@ async function landed(importId: string, chunksDone: number): Promise<void> {
 }
 
 test("waits while more than the lead ahead, and goes on as the import lands chunks", async () => {
-  const pace = new ImportPace(redis, TENANT, "paced", { leadChunks: 10, pollMs: 10, stallMs: 5_000 });
+  const pace = new ImportPace(redis, TENANT, "paced", { leadChunks: 10, pollMs: 10, maxWaitMs: 5_000 });
   await landed("paced", 0);
   const started = performance.now();
   await pace.ahead(10); // exactly the lead: no wait
@@ -50,8 +51,28 @@ test("waits while more than the lead ahead, and goes on as the import lands chun
   expect(passed).toBe(true);
 });
 
-test("an import that does not move stops the waiting, for the rest of the upload", async () => {
-  const pace = new ImportPace(redis, TENANT, "stalled", { leadChunks: 10, pollMs: 10, stallMs: 200 });
+test("a slow import: each wait ends at its cap, and the next one waits again", async () => {
+  const pace = new ImportPace(redis, TENANT, "slow", { leadChunks: 10, pollMs: 10, maxWaitMs: 200 });
+  await landed("slow", 0);
+  let landedSoFar = 0;
+  const slowly = setInterval(() => {
+    landedSoFar += 1;
+    landed("slow", landedSoFar).catch(() => {});
+  }, 30);
+  try {
+    const first = performance.now();
+    await pace.ahead(100);
+    expect(performance.now() - first).toBeGreaterThanOrEqual(200);
+    const second = performance.now();
+    await pace.ahead(100);
+    expect(performance.now() - second).toBeGreaterThanOrEqual(200);
+  } finally {
+    clearInterval(slowly);
+  }
+});
+
+test("an import that does not move during a wait ends the pacing for the rest of the upload", async () => {
+  const pace = new ImportPace(redis, TENANT, "stalled", { leadChunks: 10, pollMs: 10, maxWaitMs: 200 });
   await landed("stalled", 0);
   const started = performance.now();
   await pace.ahead(50);

@@ -9,15 +9,18 @@ export interface PaceSettings {
   leadChunks: number;
   /** How often the import's progress is read while the upload waits. */
   pollMs: number;
-  /** No progress for this long (actors down, a lane held): stop waiting and queue the rest, as unpaced. */
-  stallMs: number;
+  /**
+   * The longest one wait lasts: the body is not read meanwhile, and the server drops a connection silent for
+   * 10 s. A wait in which the import did not move at all (actors down, a lane held) ends the pacing: the rest
+   * is queued as fast as it comes, as unpaced.
+   */
+  maxWaitMs: number;
 }
 
-export const DEFAULT_PACE: PaceSettings = { leadChunks: 200, pollMs: 200, stallMs: 5_000 };
+export const DEFAULT_PACE: PaceSettings = { leadChunks: 200, pollMs: 200, maxWaitMs: 5_000 };
 
 export class ImportPace {
   private landed = 0;
-  private movedAt: number | undefined;
   private gaveUp = false;
 
   constructor(
@@ -27,17 +30,20 @@ export class ImportPace {
     private readonly settings: PaceSettings = DEFAULT_PACE,
   ) {}
 
-  /** Waits while `queued` chunks are more than the lead ahead of the import, unless the import has stalled. */
+  /** Waits, at most `maxWaitMs`, while `queued` chunks are more than the lead ahead of the import. */
   async ahead(queued: number): Promise<void> {
+    const deadline = Date.now() + this.settings.maxWaitMs;
+    let moved = false;
     while (!this.gaveUp && queued - this.landed > this.settings.leadChunks) {
-      this.movedAt ??= Date.now();
+      if (Date.now() >= deadline) {
+        this.gaveUp = !moved;
+        return;
+      }
       await new Promise((resolve) => setTimeout(resolve, this.settings.pollMs));
       const done = (await readImport(this.redis, this.tenantId, this.importId))?.chunksDone ?? 0;
       if (done > this.landed) {
         this.landed = done;
-        this.movedAt = Date.now();
-      } else if (Date.now() - this.movedAt > this.settings.stallMs) {
-        this.gaveUp = true;
+        moved = true;
       }
     }
   }
