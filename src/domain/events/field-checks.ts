@@ -1,6 +1,5 @@
-// The checks of one event field each: the normalised value, or the problem with it. `validateEvent` runs them
-// in its order on an object; the CSV import runs them on a row's values directly (no object per row) and
-// asks `validateEvent` for the words only when one of them fails.
+// The checks of one event field each: the normalised value, or the problem with it. `checkFields` (validate.ts)
+// runs them in order, on an event object or, for the CSV import, on a row's values directly.
 import {
   DEFAULT_TIME_WINDOW,
   EVENT_KINDS,

@@ -46,27 +46,35 @@ export function validateEvent(input: unknown, rules: EventRules): EventCheck {
     if (record[field] === undefined || record[field] === null) return problem(field, "is required");
   }
 
-  const id = eventId(record.id);
+  return checkFields((field) => record[field], rules);
+}
+
+/**
+ * The field checks, in order, on values read by `get`: the normalised event, or the first problem. The CSV
+ * import reads a row's values with it directly, without an object per row.
+ */
+export function checkFields(get: (field: EventField) => unknown, rules: EventRules): EventCheck {
+  const id = eventId(get("id"));
   if (typeof id !== "string") return id;
-  const ts = eventTime(record.ts, rules);
+  const ts = eventTime(get("ts"), rules);
   if (typeof ts !== "string") return ts;
-  const kind = eventKind(record.kind);
+  const kind = eventKind(get("kind"));
   if (kind === undefined) return problem("kind", `must be one of ${EVENT_KINDS.join(", ")}`);
-  const channel = text("channel", record.channel);
+  const channel = text("channel", get("channel"));
   if (typeof channel !== "string") return channel;
-  const campaign = text("campaign", record.campaign);
+  const campaign = text("campaign", get("campaign"));
   if (typeof campaign !== "string") return campaign;
-  const ad = text("ad", record.ad);
+  const ad = text("ad", get("ad"));
   if (typeof ad !== "string") return ad;
-  const city = text("city", record.city);
+  const city = text("city", get("city"));
   if (typeof city !== "string") return city;
-  const country = countryCode(record.country);
+  const country = countryCode(get("country"));
   if (country === undefined) {
     return problem("country", "must be an ISO 3166-1 alpha-2 code, two letters (e.g. US)");
   }
-  const cost = money("cost", record.cost);
+  const cost = money("cost", get("cost"));
   if (typeof cost !== "string") return cost;
-  const revenue = money("revenue", record.revenue);
+  const revenue = money("revenue", get("revenue"));
   if (typeof revenue !== "string") return revenue;
 
   return { ok: true, event: { id, ts, kind, channel, campaign, ad, country, city, cost, revenue } };

@@ -2,9 +2,8 @@
 // 8601 or epoch-millisecond times, known kinds, non-negative money, ISO 3166-1 alpha-2 countries. A row
 // without an id gets one from the import id and its line number, so a redelivered chunk or a re-uploaded file
 // stores nothing twice.
-import { countryCode, eventId, eventKind, eventTime, money, text } from "../events/field-checks.ts";
 import { EVENT_FIELDS, type EventField, type IngestEvent, type TimeWindow } from "../events/fields.ts";
-import { type EventRules, validateEvent } from "../events/validate.ts";
+import { checkFields, type EventRules, validateEvent } from "../events/validate.ts";
 import type { ImportRow, RowReject } from "./messages.ts";
 
 const DAY_MS = 86_400_000;
@@ -67,7 +66,7 @@ function fieldPositions(columns: readonly RowColumns[]): FieldPositions {
 }
 
 /**
- * The row's event when every field passes `validateEvent`'s own checks, straight from the row's values;
+ * The row's event when every field passes `validateEvent`'s own checks, read straight from the row's values;
  * undefined when one fails (the caller then asks `validateEvent` which, and why).
  */
 function readEvent(
@@ -76,28 +75,13 @@ function readEvent(
   row: ImportRow,
   rules: EventRules,
 ): IngestEvent | undefined {
-  const given = at.id < 0 ? undefined : (row[at.id] as string | undefined);
-  const id = eventId(given === undefined || given.trim() === "" ? generatedEventId(importId, row[0]) : given);
-  if (typeof id !== "string") return undefined;
-  const ts = eventTime(row[at.ts], rules);
-  if (typeof ts !== "string") return undefined;
-  const kind = eventKind(row[at.kind]);
-  if (kind === undefined) return undefined;
-  const channel = text("channel", row[at.channel]);
-  if (typeof channel !== "string") return undefined;
-  const campaign = text("campaign", row[at.campaign]);
-  if (typeof campaign !== "string") return undefined;
-  const ad = text("ad", row[at.ad]);
-  if (typeof ad !== "string") return undefined;
-  const city = text("city", row[at.city]);
-  if (typeof city !== "string") return undefined;
-  const country = countryCode(row[at.country]);
-  if (country === undefined) return undefined;
-  const cost = money("cost", row[at.cost]);
-  if (typeof cost !== "string") return undefined;
-  const revenue = money("revenue", row[at.revenue]);
-  if (typeof revenue !== "string") return undefined;
-  return { id, ts, kind, channel, campaign, ad, country, city, cost, revenue };
+  const check = checkFields((field) => {
+    const value = at[field] < 0 ? undefined : (row[at[field]] as string | undefined);
+    if (field === "id" && (value === undefined || value.trim() === ""))
+      return generatedEventId(importId, row[0]);
+    return value;
+  }, rules);
+  return check.ok ? check.event : undefined;
 }
 
 /**
