@@ -32,10 +32,10 @@ export class ImportPace {
 
   /** Waits, at most `maxWaitMs`, while `queued` chunks are more than the lead ahead of the import. */
   async ahead(queued: number): Promise<void> {
-    const deadline = Date.now() + this.settings.maxWaitMs;
+    const deadline = performance.now() + this.settings.maxWaitMs;
     let moved = false;
     while (!this.gaveUp && queued - this.landed > this.settings.leadChunks) {
-      if (Date.now() >= deadline) {
+      if (performance.now() >= deadline) {
         this.gaveUp = !moved;
         return;
       }
